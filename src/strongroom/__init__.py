@@ -1,0 +1,1 @@
+"""Strongroom: a security-first, S3-compatible object store."""

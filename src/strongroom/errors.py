@@ -1,0 +1,108 @@
+"""The one error type: an S3 error code, its HTTP status and default message from one table.
+
+Codes are spelled exactly as AWS spells them (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+Every layer that knows a client's mistake raises ``S3Error``; only ``api/app.py`` renders it.
+This module imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["S3Error", "ERROR_TABLE"]
+
+# code -> (HTTP status, default message)
+ERROR_TABLE: Mapping[str, tuple[int, str]] = {
+    "AccessDenied": (403, "Access Denied"),
+    "AccountProblem": (403, "There is a problem with your AWS account."),
+    "AuthorizationHeaderMalformed": (400, "The authorization header is malformed."),
+    "AuthorizationQueryParametersError": (400, "Error parsing the X-Amz-Credential parameter."),
+    "BadDigest": (400, "The Content-MD5 or checksum value that you specified did not match what the server received."),
+    "BucketAlreadyExists": (409, "The requested bucket name is not available."),
+    "BucketAlreadyOwnedByYou": (409, "Your previous request to create the named bucket succeeded and you already own it."),
+    "BucketNotEmpty": (409, "The bucket that you tried to delete is not empty."),
+    "EntityTooLarge": (400, "Your proposed upload exceeds the maximum allowed object size."),
+    "EntityTooSmall": (400, "Your proposed upload is smaller than the minimum allowed object size."),
+    "ExpiredToken": (400, "The provided token has expired."),
+    "IllegalLocationConstraintException": (400, "The specified location-constraint is not valid."),
+    "IncompleteBody": (400, "You did not provide the number of bytes specified by the Content-Length HTTP header."),
+    "InternalError": (500, "We encountered an internal error. Please try again."),
+    "InvalidAccessKeyId": (403, "The AWS access key ID you provided does not exist in our records."),
+    "InvalidArgument": (400, "Invalid Argument"),
+    "InvalidBucketName": (400, "The specified bucket is not valid."),
+    "InvalidBucketState": (409, "The request is not valid with the current state of the bucket."),
+    "InvalidDigest": (400, "The Content-MD5 you specified is not valid."),
+    "InvalidLocationConstraint": (400, "The specified location constraint is not valid."),
+    "InvalidObjectState": (403, "The operation is not valid for the current state of the object."),
+    "InvalidPart": (400, "One or more of the specified parts could not be found."),
+    "InvalidPartOrder": (400, "The list of parts was not in ascending order."),
+    "InvalidRange": (416, "The requested range is not satisfiable"),
+    "InvalidRequest": (400, "Invalid Request"),
+    "InvalidStorageClass": (400, "The storage class you specified is not valid."),
+    "InvalidTag": (400, "The tag provided was not a valid tag."),
+    "InvalidURI": (400, "Couldn't parse the specified URI."),
+    "KeyTooLongError": (400, "Your key is too long."),
+    "MalformedACLError": (400, "The XML you provided was not well-formed or did not validate against our published schema."),
+    "MalformedPolicy": (400, "Policy has invalid resource."),
+    "MalformedXML": (400, "The XML you provided was not well-formed or did not validate against our published schema."),
+    "MaxMessageLengthExceeded": (400, "Your request was too big."),
+    "MetadataTooLarge": (400, "Your metadata headers exceed the maximum allowed metadata size."),
+    "MethodNotAllowed": (405, "The specified method is not allowed against this resource."),
+    "MissingContentLength": (411, "You must provide the Content-Length HTTP header."),
+    "MissingRequestBodyError": (400, "Request Body is empty."),
+    "MissingSecurityHeader": (400, "Your request is missing a required header."),
+    "NoSuchBucket": (404, "The specified bucket does not exist."),
+    "NoSuchBucketPolicy": (404, "The bucket policy does not exist."),
+    "NoSuchCORSConfiguration": (404, "The CORS configuration does not exist."),
+    "NoSuchKey": (404, "The specified key does not exist."),
+    "NoSuchLifecycleConfiguration": (404, "The lifecycle configuration does not exist."),
+    "NoSuchTagSet": (404, "The TagSet does not exist."),
+    "NoSuchUpload": (404, "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."),
+    "NoSuchVersion": (404, "The specified version does not exist."),
+    "NotImplemented": (501, "A header or query you provided implies functionality that is not implemented."),
+    "NotModified": (304, "Not Modified"),
+    "PreconditionFailed": (412, "At least one of the preconditions you specified did not hold."),
+    "RequestTimeTooSkewed": (403, "The difference between the request time and the server's time is too large."),
+    "RequestTimeout": (400, "Your socket connection to the server was not read from or written to within the timeout period."),
+    "ServerSideEncryptionConfigurationNotFoundError": (404, "The server side encryption configuration was not found."),
+    "ServiceUnavailable": (503, "Service is unable to handle request."),
+    "SignatureDoesNotMatch": (403, "The request signature we calculated does not match the signature you provided. Check your key and signing method."),
+    "SlowDown": (503, "Please reduce your request rate."),
+    "TooManyBuckets": (400, "You have attempted to create more buckets than allowed."),
+    "UnexpectedContent": (400, "This request does not support content."),
+    "XAmzContentSHA256Mismatch": (400, "The provided 'x-amz-content-sha256' header does not match what was computed."),
+    "InvalidEncryptionAlgorithmError": (400, "The encryption request you specified is not valid."),
+    "OwnershipControlsNotFoundError": (404, "The bucket ownership controls were not found."),
+    "NoSuchPublicAccessBlockConfiguration": (404, "The public access block configuration was not found."),
+    "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket."),
+    "NoSuchWebsiteConfiguration": (404, "The specified bucket does not have a website configuration."),
+    "ReplicationConfigurationNotFoundError": (404, "The replication configuration was not found."),
+}
+
+
+class S3Error(Exception):
+    """A client-visible S3 error: code, message, optional resource and extra response headers.
+
+    ``extra`` holds additional XML elements AWS adds for some codes (e.g. ``ArgumentName``).
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str | None = None,
+        *,
+        resource: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, str] | None = None,
+        status: int | None = None,
+    ) -> None:
+        if code not in ERROR_TABLE:
+            raise ValueError(f"unknown S3 error code {code!r}: add it to ERROR_TABLE")
+        table_status, default_message = ERROR_TABLE[code]
+        self.code = code
+        self.message = message or default_message
+        self.status = status or table_status
+        self.resource = resource
+        self.headers = dict(headers or {})
+        self.extra = dict(extra or {})
+        super().__init__(f"{code}: {self.message}")
