@@ -1,1 +1,1 @@
-"""api/s3."""
+"""S3 handlers, one module per resource."""

@@ -1,0 +1,156 @@
+"""The ASGI application: request ids, routing, authentication, dispatch, and the only place
+exceptions become responses.
+
+S3Error -> its XML body and status; anything else -> InternalError 500, logged with the request id,
+nothing internal sent. Once response headers have gone out, an error can no longer become an
+error response: it is logged, counted and the connection aborted (invariant 5).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+
+from ..auth.authenticate import authenticate
+from ..crypto.errors import IntegrityError
+from ..errors import S3Error
+from ..kms.provider import KeyUnavailable
+from .asgi import Receive, Scope, Send
+from .context import RequestContext, Services
+from .request import ClientDisconnected, S3Request
+from .response import Response
+from .router import route
+from .xml import render_xml
+
+__all__ = ["S3App"]
+
+log = logging.getLogger("strongroom.api")
+
+SERVER_NAME = b"Strongroom"
+
+
+def _new_request_id() -> str:
+    return secrets.token_hex(8).upper()
+
+
+def _error_body(error: S3Error, request_id: str, host_id: str) -> bytes:
+    content: list[tuple[str, object]] = [("Code", error.code), ("Message", error.message)]
+    if error.resource:
+        content.append(("Resource", error.resource))
+    content.extend(error.extra.items())
+    content.extend([("RequestId", request_id), ("HostId", host_id)])
+    return render_xml("Error", content, xmlns=None)  # type: ignore[arg-type]
+
+
+class S3App:
+    """The plain ASGI callable serving the S3 API."""
+
+    def __init__(
+        self,
+        services: Services,
+        on_startup: Callable[[], Awaitable[None]] | None = None,
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.services = services
+        self._on_startup = on_startup
+        self._on_shutdown = on_shutdown
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        request_id = _new_request_id()
+        host_id = base64.b64encode(secrets.token_bytes(24)).decode()
+        ids = [(b"x-amz-request-id", request_id.encode()), (b"x-amz-id-2", host_id.encode()), (b"server", SERVER_NAME)]
+        started = False
+
+        async def send_tracked(message: dict[str, object]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        req: S3Request | None = None
+        try:
+            req = S3Request.from_scope(scope, receive, request_id)
+            response = await self._handle(req)
+            await self._send(req, response, ids, send_tracked)
+        except ClientDisconnected:
+            log.info("client disconnected", extra={"request_id": request_id})
+        except S3Error as error:
+            if started:
+                log.error("S3 error after response start: %s", error.code, extra={"request_id": request_id})
+                raise
+            await self._send_error(scope, error, request_id, host_id, ids, send)
+        except (IntegrityError, KeyUnavailable) as exc:
+            log.error("integrity failure on %s %s: %r", scope.get("method"), scope.get("path"), exc, extra={"request_id": request_id})
+            if started:
+                raise  # aborts the connection: never send the rest of the bytes
+            await self._send_error(scope, S3Error("InternalError", "The object failed its integrity check."), request_id, host_id, ids, send)
+        except UnicodeDecodeError:
+            await self._send_error(scope, S3Error("InvalidURI"), request_id, host_id, ids, send)
+        except Exception:
+            log.exception("internal error", extra={"request_id": request_id})
+            if started:
+                raise
+            await self._send_error(scope, S3Error("InternalError"), request_id, host_id, ids, send)
+
+    async def _handle(self, req: S3Request) -> Response:
+        r = route(req, self.services.settings.domain)
+        req.bucket, req.key = r.bucket, r.key
+        req.auth = await authenticate(
+            method=req.method,
+            raw_path=req.raw_path,
+            raw_query=req.raw_query,
+            query=req.query,
+            raw_headers=req.raw_headers,
+            headers=req.headers,
+            accounts=self.services.accounts,
+        )
+        ctx = RequestContext(self.services, r.operation, req.auth.principal)
+        return await r.operation.handler(req, ctx)
+
+    async def _send(self, req: S3Request, response: Response, ids: list[tuple[bytes, bytes]], send: Callable[[dict[str, object]], Awaitable[None]]) -> None:
+        headers = list(ids)
+        headers.extend((k.encode("latin-1"), v.encode("latin-1") if v.isascii() else v.encode("utf-8")) for k, v in response.headers.items())
+        if "content-length" not in response.headers:
+            headers.append((b"content-length", str(len(response.body)).encode()))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        if req.method == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if response.stream is None:
+            await send({"type": "http.response.body", "body": response.body})
+            return
+        async for piece in response.stream:
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _send_error(self, scope: Scope, error: S3Error, request_id: str, host_id: str, ids: list[tuple[bytes, bytes]], send: Send) -> None:
+        level = logging.WARNING if error.status >= 500 else logging.INFO
+        log.log(level, "%s %s -> %s %s", scope.get("method"), scope.get("path"), error.status, error.code, extra={"request_id": request_id})
+        body = b"" if scope.get("method") == "HEAD" or error.status == 304 else _error_body(error, request_id, host_id)
+        headers = list(ids)
+        headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items())
+        if body:
+            headers.append((b"content-type", b"application/xml"))
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                if self._on_startup is not None:
+                    await self._on_startup()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._on_shutdown is not None:
+                    await self._on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return

@@ -1,0 +1,95 @@
+"""What a handler gets besides its request: the services, the operation row, and ``authorize``.
+
+``authorize`` takes the IAM action from the request's Operation row (never from a string in the
+handler), makes the read-only lookups the decision needs (the bucket and its owner), and returns the
+Grant that service operations demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..config import Settings
+from ..errors import S3Error
+from ..grant import Grant
+from ..policy.evaluate import AuthorizationRequest, evaluate
+from ..service.accounts import Accounts
+from ..service.buckets import Buckets
+from ..service.model import Bucket, Principal
+from ..service.multipart import Uploads
+from ..service.objects import Objects
+
+if TYPE_CHECKING:
+    from .operations import Operation
+    from .request import S3Request
+
+__all__ = ["Services", "RequestContext"]
+
+
+@dataclass(slots=True)
+class Services:
+    """The service layer, wired once at start-up."""
+
+    settings: Settings
+    accounts: Accounts
+    buckets: Buckets
+    objects: Objects
+    uploads: Uploads
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """Per-request: services, the operation row and the verified caller."""
+
+    services: Services
+    operation: Operation
+    principal: Principal | None
+
+    @property
+    def buckets(self) -> Buckets:
+        return self.services.buckets
+
+    @property
+    def objects(self) -> Objects:
+        return self.services.objects
+
+    @property
+    def uploads(self) -> Uploads:
+        return self.services.uploads
+
+    def _evaluate(self, action: str, resource_arn: str, owner: str | None) -> Grant:
+        p = self.principal
+        return evaluate(
+            AuthorizationRequest(
+                action=action,
+                resource_arn=resource_arn,
+                principal_arn=p.arn if p else None,
+                principal_account=p.account.account_id if p else None,
+                resource_account=owner,
+            )
+        )
+
+    def authorize_service(self, req: S3Request) -> Grant:
+        """Authorise a service-level operation (ListBuckets, CreateBucket)."""
+        resource = f"arn:aws:s3:::{req.bucket}" if req.bucket else "*"
+        return self._evaluate(self.operation.action(req), resource, None)
+
+    async def authorize_bucket(self, req: S3Request) -> tuple[Grant, Bucket]:
+        """Authorise an operation on the request's bucket (or an object in it): NoSuchBucket first."""
+        assert req.bucket is not None
+        bucket = await self.buckets.get(req.bucket)
+        if bucket is None:
+            if self.principal is None:
+                raise S3Error("AccessDenied")
+            raise S3Error("NoSuchBucket", resource=req.bucket, extra={"BucketName": req.bucket})
+        resource = f"arn:aws:s3:::{bucket.name}" + (f"/{req.key}" if req.key is not None else "")
+        return self._evaluate(self.operation.action(req), resource, bucket.account_id), bucket
+
+    async def authorize_other_bucket(self, req: S3Request, bucket_name: str, key: str | None, action: str) -> tuple[Grant, Bucket]:
+        """Authorise a second resource a request touches (the source of a copy)."""
+        bucket = await self.buckets.get(bucket_name)
+        if bucket is None:
+            raise S3Error("NoSuchBucket", resource=bucket_name, extra={"BucketName": bucket_name})
+        resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
+        return self._evaluate(action, resource, bucket.account_id), bucket

@@ -1,0 +1,83 @@
+"""The Operation table: one row per S3 operation, the single source for dispatch, IAM action,
+metric label and log name. A row's action is a small function, since the action can depend on the
+request (a versionId turns s3:GetObject into s3:GetObjectVersion).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING
+
+from .s3 import bucket, copy, listing, multipart, object, service, tagging
+
+if TYPE_CHECKING:
+    from .context import RequestContext
+    from .request import S3Request
+    from .response import Response
+
+__all__ = ["Operation", "Target", "OPERATIONS", "Handler"]
+
+Handler = Callable[["S3Request", "RequestContext"], Awaitable["Response"]]
+
+
+class Target(Enum):
+    """What the request path names."""
+
+    SERVICE = "service"
+    BUCKET = "bucket"
+    OBJECT = "object"
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One S3 operation: how to recognise it, what IAM action it needs, who handles it."""
+
+    name: str
+    method: str
+    target: Target
+    handler: Handler
+    action: Callable[[S3Request], str]
+    query: tuple[str, ...] = ()
+    header: str | None = None
+
+
+def _always(action: str) -> Callable[[S3Request], str]:
+    return lambda _req: action
+
+
+def _versioned(plain: str, versioned: str) -> Callable[[S3Request], str]:
+    return lambda req: versioned if req.query_value("versionId") not in (None, "") else plain
+
+
+S, B, O = Target.SERVICE, Target.BUCKET, Target.OBJECT
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("ListBuckets", "GET", S, service.list_buckets, _always("s3:ListAllMyBuckets")),
+    Operation("CreateBucket", "PUT", B, bucket.create_bucket, _always("s3:CreateBucket")),
+    Operation("HeadBucket", "HEAD", B, bucket.head_bucket, _always("s3:ListBucket")),
+    Operation("DeleteBucket", "DELETE", B, bucket.delete_bucket, _always("s3:DeleteBucket")),
+    Operation("GetBucketLocation", "GET", B, bucket.get_bucket_location, _always("s3:GetBucketLocation"), ("location",)),
+    Operation("ListObjects", "GET", B, listing.list_objects, _always("s3:ListBucket")),
+    Operation("ListObjectsV2", "GET", B, listing.list_objects_v2, _always("s3:ListBucket"), ("list-type",)),
+    Operation("ListMultipartUploads", "GET", B, multipart.list_multipart_uploads, _always("s3:ListBucketMultipartUploads"), ("uploads",)),
+    Operation("GetBucketTagging", "GET", B, tagging.get_bucket_tagging, _always("s3:GetBucketTagging"), ("tagging",)),
+    Operation("PutBucketTagging", "PUT", B, tagging.put_bucket_tagging, _always("s3:PutBucketTagging"), ("tagging",)),
+    Operation("DeleteBucketTagging", "DELETE", B, tagging.delete_bucket_tagging, _always("s3:PutBucketTagging"), ("tagging",)),
+    Operation("DeleteObjects", "POST", B, object.delete_objects, _always("s3:DeleteObject"), ("delete",)),
+    Operation("PutObject", "PUT", O, object.put_object, _always("s3:PutObject")),
+    Operation("CopyObject", "PUT", O, copy.copy_object, _always("s3:PutObject"), (), "x-amz-copy-source"),
+    Operation("GetObject", "GET", O, object.get_object, _versioned("s3:GetObject", "s3:GetObjectVersion")),
+    Operation("HeadObject", "HEAD", O, object.head_object, _versioned("s3:GetObject", "s3:GetObjectVersion")),
+    Operation("DeleteObject", "DELETE", O, object.delete_object, _versioned("s3:DeleteObject", "s3:DeleteObjectVersion")),
+    Operation("GetObjectTagging", "GET", O, tagging.get_object_tagging, _versioned("s3:GetObjectTagging", "s3:GetObjectVersionTagging"), ("tagging",)),
+    Operation("PutObjectTagging", "PUT", O, tagging.put_object_tagging, _versioned("s3:PutObjectTagging", "s3:PutObjectVersionTagging"), ("tagging",)),
+    Operation("DeleteObjectTagging", "DELETE", O, tagging.delete_object_tagging, _versioned("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"), ("tagging",)),
+    Operation("CreateMultipartUpload", "POST", O, multipart.create_multipart_upload, _always("s3:PutObject"), ("uploads",)),
+    Operation("UploadPart", "PUT", O, multipart.upload_part, _always("s3:PutObject"), ("partNumber", "uploadId")),
+    Operation("UploadPartCopy", "PUT", O, multipart.upload_part_copy, _always("s3:PutObject"), ("partNumber", "uploadId"), "x-amz-copy-source"),
+    Operation("CompleteMultipartUpload", "POST", O, multipart.complete_multipart_upload, _always("s3:PutObject"), ("uploadId",)),
+    Operation("AbortMultipartUpload", "DELETE", O, multipart.abort_multipart_upload, _always("s3:AbortMultipartUpload"), ("uploadId",)),
+    Operation("ListParts", "GET", O, multipart.list_parts, _always("s3:ListMultipartUploadParts"), ("uploadId",)),
+)

@@ -1,0 +1,13 @@
+"""copy: handlers (being built)."""
+
+from __future__ import annotations
+
+from ...errors import S3Error
+from ..context import RequestContext
+from ..request import S3Request
+from ..response import Response
+
+
+async def copy_object(req: S3Request, ctx: RequestContext) -> Response:
+    """TODO(#2): not built yet."""
+    raise S3Error("NotImplemented")

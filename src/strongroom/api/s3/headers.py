@@ -1,0 +1,174 @@
+"""Object headers in and out: what a PUT stores, what a GET/HEAD returns, and what a body claims.
+
+Wire names stay wire names (lowercase header names, as constants).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from urllib.parse import parse_qsl
+
+from ...errors import S3Error
+from ...service.checksums import ChecksumAlgorithm, parse_checksum_header_value
+from ...service.model import ObjectVersion
+from ...service.sealing import BodyChecks
+from ..httpdates import http_date
+from ..request import S3Request
+
+__all__ = [
+    "stored_headers",
+    "object_response_headers",
+    "body_checks",
+    "parse_tagging_header",
+    "SSE_HEADER",
+    "DEFAULT_CONTENT_TYPE",
+]
+
+SSE_HEADER = "x-amz-server-side-encryption"
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+CHECKSUM_MODE_HEADER = "x-amz-checksum-mode"
+_STORED = ("content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires", "x-amz-website-redirect-location")
+_OVERRIDES = {
+    "response-content-type": "content-type",
+    "response-content-language": "content-language",
+    "response-expires": "expires",
+    "response-cache-control": "cache-control",
+    "response-content-disposition": "content-disposition",
+    "response-content-encoding": "content-encoding",
+}
+MAX_TAGS = 10
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+
+
+def check_encryption_request(req: S3Request) -> None:
+    """SSE-S3 is always on; the other modes arrive with the encryption issue (#3)."""
+    mode = req.headers.get(SSE_HEADER)
+    if mode is not None and mode != "AES256":
+        if mode in ("aws:kms", "aws:kms:dsse"):
+            raise S3Error("NotImplemented", f"Server-side encryption {mode} is not available yet")
+        raise S3Error("InvalidArgument", "The encryption method specified is not supported", extra={"ArgumentName": SSE_HEADER, "ArgumentValue": mode})
+    if "x-amz-server-side-encryption-customer-algorithm" in req.headers:
+        raise S3Error("NotImplemented", "SSE-C is not available yet")
+
+
+def stored_headers(req: S3Request) -> dict[str, str]:
+    """Content headers and user metadata a PUT (or CreateMultipartUpload) keeps with the object."""
+    check_encryption_request(req)
+    out = {name: req.headers[name] for name in _STORED if name in req.headers}
+    out.setdefault("content-type", DEFAULT_CONTENT_TYPE)
+    for name, value in req.headers.items():
+        if name.startswith("x-amz-meta-"):
+            out[name] = value
+    storage_class = req.headers.get("x-amz-storage-class")
+    if storage_class is not None:
+        if storage_class not in ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE", "GLACIER_IR"):
+            raise S3Error("InvalidStorageClass")
+        if storage_class != "STANDARD":
+            out["x-amz-storage-class"] = storage_class
+    return out
+
+
+def object_response_headers(req: S3Request, version: ObjectVersion) -> dict[str, str]:
+    """Headers of a GET/HEAD response (before range and length)."""
+    h = {k: v for k, v in version.headers.items() if not k.startswith("x-amz-checksum")}
+    h["etag"] = version.etag
+    h["last-modified"] = http_date(version.last_modified)
+    h["accept-ranges"] = "bytes"
+    h[SSE_HEADER] = "AES256"
+    if version.tags:
+        h["x-amz-tagging-count"] = str(len(version.tags))
+    if version.parts_count:
+        h["x-amz-mp-parts-count"] = str(version.parts_count)
+    if version.version_id != "null":
+        h["x-amz-version-id"] = version.version_id
+    if req.headers.get(CHECKSUM_MODE_HEADER, "").upper() == "ENABLED":
+        for k, v in version.headers.items():
+            if k.startswith("x-amz-checksum"):
+                h[k] = v
+    for param, header in _OVERRIDES.items():
+        value = req.query_value(param)
+        if value is not None:
+            h[header] = value
+    return h
+
+
+def _checksum_algorithm(req: S3Request) -> ChecksumAlgorithm | None:
+    declared = req.headers.get("x-amz-sdk-checksum-algorithm") or req.headers.get("x-amz-checksum-algorithm")
+    trailer = req.headers.get("x-amz-trailer", "").strip().lower()
+    present = [a for a in ChecksumAlgorithm if a.header_name in req.headers or trailer == a.header_name]
+    if len(present) > 1:
+        raise S3Error("InvalidRequest", "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.")
+    if declared is not None:
+        try:
+            algorithm = ChecksumAlgorithm(declared.upper())
+        except ValueError as exc:
+            raise S3Error("InvalidRequest", "Value for x-amz-checksum-algorithm header is invalid.") from exc
+        if present and present[0] is not algorithm:
+            raise S3Error("InvalidRequest", f"Value for x-amz-sdk-checksum-algorithm header is invalid.")
+        return algorithm
+    return present[0] if present else None
+
+
+def body_checks(req: S3Request) -> BodyChecks:
+    """Content-MD5, the signed payload hash and any x-amz-checksum-* claim, to verify before commit."""
+    checks = BodyChecks()
+    md5 = req.headers.get("content-md5")
+    if md5 is not None:
+        try:
+            digest = base64.b64decode(md5, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise S3Error("InvalidDigest") from exc
+        if len(digest) != 16:
+            raise S3Error("InvalidDigest")
+        checks.content_md5 = digest
+    if req.auth is not None:
+        checks.payload_sha256_hex = req.auth.payload_sha256_hex
+    algorithm = _checksum_algorithm(req)
+    if algorithm is not None:
+        checks.checksum_algorithm = algorithm
+        header_value = req.headers.get(algorithm.header_name)
+        if header_value is not None:
+            parse_checksum_header_value(algorithm, header_value)
+            checks.checksum_value = lambda: header_value
+        else:
+            def from_trailer() -> str | None:
+                value = req.trailers.get(algorithm.header_name)
+                if value is None:
+                    return None
+                parse_checksum_header_value(algorithm, value)
+                return value
+
+            checks.checksum_value = from_trailer
+    return checks
+
+
+def parse_tagging_header(value: str | None) -> dict[str, str] | None:
+    """The x-amz-tagging header: URL-query-encoded tags."""
+    if value is None:
+        return None
+    try:
+        pairs = parse_qsl(value, keep_blank_values=True, strict_parsing=bool(value))
+    except ValueError as exc:
+        raise S3Error("InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.") from exc
+    tags: dict[str, str] = {}
+    for k, v in pairs:
+        if k in tags:
+            raise S3Error("InvalidArgument", "Cannot provide multiple Tags with the same key")
+        tags[k] = v
+    validate_tags(tags)
+    return tags or None
+
+
+def validate_tags(tags: dict[str, str], max_tags: int = MAX_TAGS) -> None:
+    """AWS tag limits: count, key 1..128 and value 0..256 characters."""
+    if len(tags) > max_tags:
+        raise S3Error("InvalidTag", "Object tags cannot be greater than 10" if max_tags == MAX_TAGS else "Bucket tag count cannot be greater than 50")
+    for k, v in tags.items():
+        if not 1 <= len(k) <= MAX_TAG_KEY:
+            raise S3Error("InvalidTag", "The TagKey you have provided is invalid")
+        if len(v) > MAX_TAG_VALUE:
+            raise S3Error("InvalidTag", "The TagValue you have provided is invalid")
+        if k.startswith("aws:"):
+            raise S3Error("InvalidTag", "Your TagKey cannot be prefixed with aws:")

@@ -1,0 +1,150 @@
+"""Object handlers: PutObject, GetObject, HeadObject, DeleteObject, DeleteObjects."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from ...errors import S3Error
+from ...service.model import ObjectKey, ObjectVersion
+from ...service.objects import MAX_PUT_BYTES, Conditions, validate_key
+from ..context import RequestContext
+from ..httpdates import parse_http_date_or_none
+from ..ranges import parse_range
+from ..request import S3Request
+from ..response import Response, empty_response
+from .deletes import delete_objects
+from .headers import SSE_HEADER, body_checks, object_response_headers, parse_tagging_header, stored_headers
+
+__all__ = ["put_object", "get_object", "head_object", "delete_object", "delete_objects"]
+
+
+def _put_conditions(req: S3Request) -> Conditions:
+    if_none_match = req.headers.get("if-none-match")
+    if if_none_match is not None and if_none_match.strip() != "*":
+        raise S3Error("NotImplemented", "If-None-Match on PUT supports only '*'")
+    return Conditions(if_none_match_any=if_none_match is not None, if_match=req.headers.get("if-match"))
+
+
+def check_put_length(req: S3Request) -> None:
+    """A PUT needs a length (or aws-chunked's decoded length) and at most 5 GiB."""
+    length = req.decoded_length
+    if length is None and req.headers.get("transfer-encoding", "").lower() != "chunked":
+        raise S3Error("MissingContentLength")
+    if length is not None and length > MAX_PUT_BYTES:
+        raise S3Error("EntityTooLarge", extra={"ProposedSize": str(length), "MaxSizeAllowed": str(MAX_PUT_BYTES)})
+
+
+async def put_object(req: S3Request, ctx: RequestContext) -> Response:
+    """PutObject: store a whole object, streamed and sealed."""
+    key = validate_key(req.key or "")  # 1. parse
+    headers = stored_headers(req)
+    tags = parse_tagging_header(req.headers.get("x-amz-tagging"))
+    checks = body_checks(req)
+    check_put_length(req)
+    conditions = _put_conditions(req)
+    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
+    version = await ctx.objects.put(grant, bucket, key, req.body(), headers=headers, tags=tags, checks=checks, conditions=conditions)  # 3.
+    out = {"etag": version.etag, SSE_HEADER: "AES256"}  # 4. render
+    out.update({k: v for k, v in version.headers.items() if k.startswith("x-amz-checksum-") and k != "x-amz-checksum-type"})
+    if version.version_id != "null":
+        out["x-amz-version-id"] = version.version_id
+    return empty_response(200, out)
+
+
+def _evaluate_conditions(req: S3Request, version: ObjectVersion) -> None:
+    """RFC 9110 13.2.2 order, as S3 applies it: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since."""
+    from ...service.objects import etag_matches
+
+    if_match = req.headers.get("if-match")
+    if if_match is not None and not etag_matches(if_match, version.etag):
+        raise S3Error("PreconditionFailed", extra={"Condition": "If-Match"})
+    since = req.headers.get("if-unmodified-since")
+    if if_match is None and since is not None:
+        moment = parse_http_date_or_none(since)
+        if moment is not None and int(version.last_modified) > moment:
+            raise S3Error("PreconditionFailed", extra={"Condition": "If-Unmodified-Since"})
+    if_none_match = req.headers.get("if-none-match")
+    not_modified = {"etag": version.etag, "last-modified": object_response_headers(req, version)["last-modified"]}
+    if if_none_match is not None and etag_matches(if_none_match, version.etag):
+        raise S3Error("NotModified", headers=not_modified)
+    modified = req.headers.get("if-modified-since")
+    if if_none_match is None and modified is not None:
+        moment = parse_http_date_or_none(modified)
+        if moment is not None and int(version.last_modified) <= moment:
+            raise S3Error("NotModified", headers=not_modified)
+
+
+def _part_range(req: S3Request, version: ObjectVersion) -> tuple[int, int] | None:
+    value = req.query_value("partNumber")
+    if value is None:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 10000:
+        raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", extra={"ArgumentName": "partNumber"})
+    number = int(value)
+    if not version.parts_count:
+        if number != 1:
+            raise S3Error("InvalidPartNumber")
+        return (0, version.size - 1) if version.size else None
+    offset = 0
+    for extent in version.extents:
+        if extent.part_number == number:
+            return offset, offset + extent.size - 1
+        offset += extent.size
+    raise S3Error("InvalidPartNumber")
+
+
+async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, dict[str, str], int, int, int]:
+    key = validate_key(req.key or "")
+    _grant, bucket = await ctx.authorize_bucket(req)
+    version = await ctx.objects.get(bucket, key, req.query_value("versionId"))
+    _evaluate_conditions(req, version)
+    headers = object_response_headers(req, version)
+    span = _part_range(req, version)
+    status = 200
+    if span is not None:
+        status = 206
+    elif "range" in req.headers:
+        span = parse_range(req.headers["range"], version.size)
+        status = 206 if span is not None else 200
+    start, end = span if span is not None else (0, version.size - 1)
+    if status == 206:
+        headers["content-range"] = f"bytes {start}-{end}/{version.size}"
+        # A whole-object checksum does not describe a range (AWS omits it too).
+        for name in [h for h in headers if h.startswith("x-amz-checksum")]:
+            del headers[name]
+    headers["content-length"] = str(max(0, end - start + 1))
+    return version, headers, status, start, end
+
+
+async def get_object(req: S3Request, ctx: RequestContext) -> Response:
+    """GetObject: stream the plaintext, decrypting only the segments the range covers."""
+    version, headers, status, start, end = await _prepare(req, ctx)
+    if end < start:
+        return Response(status, headers, b"")
+    stream = ctx.objects.read(version, start, end)
+    # Open the first segment before any header is sent, so an integrity failure can still be an error.
+    first = await anext(stream)
+    return Response(status, headers, stream=_prepend(first, stream))
+
+
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    yield first
+    async for piece in rest:
+        yield piece
+
+
+async def head_object(req: S3Request, ctx: RequestContext) -> Response:
+    """HeadObject: the headers of GetObject, no body."""
+    _version, headers, status, _start, _end = await _prepare(req, ctx)
+    return Response(status, headers)
+
+
+async def delete_object(req: S3Request, ctx: RequestContext) -> Response:
+    """DeleteObject: remove the current version (a missing key is not an error)."""
+    key = validate_key(req.key or "")
+    grant, bucket = await ctx.authorize_bucket(req)
+    await ctx.objects.delete(grant, bucket, ObjectKey(key))
+    return empty_response(204)
+
+
+__all__ += ["delete_objects"]

@@ -1,0 +1,119 @@
+"""Who is calling: verify a SigV4 request (header or presigned) and say how its payload is signed.
+
+Signatures are compared in constant time; header-signed requests more than 15 minutes off the
+server's clock are RequestTimeTooSkewed; presigned URLs are bounded by X-Amz-Date + X-Amz-Expires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+
+from .. import clock
+from ..errors import S3Error
+from ..service.accounts import Accounts
+from ..service.model import Principal
+from . import sigv4
+from .streaming import ChunkSignatureChain
+
+__all__ = ["PayloadMode", "Authenticated", "authenticate"]
+
+
+class PayloadMode(Enum):
+    """How the request body is protected."""
+
+    SIGNED = "signed"  # x-amz-content-sha256 is the body's hash: verify it before commit
+    UNSIGNED = "unsigned"
+    STREAMING_SIGNED = "streaming-signed"
+    STREAMING_SIGNED_TRAILER = "streaming-signed-trailer"
+    STREAMING_UNSIGNED_TRAILER = "streaming-unsigned-trailer"
+    NONE = "none"  # anonymous
+
+
+_STREAMING = {
+    sigv4.STREAMING_PAYLOAD: PayloadMode.STREAMING_SIGNED,
+    sigv4.STREAMING_PAYLOAD_TRAILER: PayloadMode.STREAMING_SIGNED_TRAILER,
+    sigv4.STREAMING_UNSIGNED_TRAILER: PayloadMode.STREAMING_UNSIGNED_TRAILER,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    """The verified caller (None = anonymous) and what the body must still prove."""
+
+    principal: Principal | None
+    payload: PayloadMode
+    payload_sha256_hex: str | None = None
+    chain: ChunkSignatureChain | None = None
+
+
+ANONYMOUS = Authenticated(None, PayloadMode.NONE)
+
+
+async def authenticate(
+    *,
+    method: str,
+    raw_path: bytes,
+    raw_query: bytes,
+    query: Sequence[tuple[str, str]],
+    raw_headers: Sequence[tuple[bytes, bytes]],
+    headers: Mapping[str, str],
+    accounts: Accounts,
+) -> Authenticated:
+    """Verify the request's signature; anonymous when it carries none."""
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        if authorization.startswith("AWS "):
+            raise S3Error("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
+        date_value = headers.get("x-amz-date") or headers.get("date")
+        if date_value is None:
+            raise S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
+        amz_date = sigv4.parse_amz_date(date_value) if "x-amz-date" in headers else sigv4.parse_http_date(date_value)
+        auth = sigv4.parse_authorization_header(authorization, amz_date)
+        payload_hash = headers.get("x-amz-content-sha256")
+        if payload_hash is None:
+            raise S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
+    elif any(name == "X-Amz-Algorithm" for name, _ in query):
+        auth = sigv4.parse_presigned_query(query)
+        payload_hash = headers.get("x-amz-content-sha256", sigv4.UNSIGNED_PAYLOAD)
+    else:
+        return ANONYMOUS
+
+    if auth.scope.service != "s3":
+        raise S3Error("AuthorizationHeaderMalformed", f"The authorization header is malformed; incorrect service '{auth.scope.service}'. This endpoint belongs to 's3'.")
+    _check_time(auth)
+    key = await accounts.lookup(auth.scope.access_key)
+    canonical = sigv4.canonical_request(method, raw_path, raw_query, raw_headers, auth.signed_headers, payload_hash, presigned=auth.presigned)
+    to_sign = sigv4.string_to_sign(auth.amz_date_iso, auth.scope.scope, canonical)
+    signing_key = sigv4.signing_key(key.secret, auth.scope.date, auth.scope.region, auth.scope.service)
+    if not sigv4.signatures_equal(sigv4.compute_signature(signing_key, to_sign), auth.signature):
+        raise S3Error("SignatureDoesNotMatch", extra={"AWSAccessKeyId": auth.scope.access_key, "StringToSign": to_sign})
+    return _payload(key.principal, payload_hash, signing_key, auth)
+
+
+def _check_time(auth: sigv4.SignedRequestAuth) -> None:
+    now = clock.now()
+    if auth.presigned:
+        assert auth.expires_seconds is not None
+        if now > auth.amz_date + timedelta(seconds=auth.expires_seconds):
+            raise S3Error("AccessDenied", "Request has expired", extra={"X-Amz-Expires": str(auth.expires_seconds)})
+        if auth.amz_date - now > timedelta(seconds=sigv4.MAX_CLOCK_SKEW_SECONDS):
+            raise S3Error("AccessDenied", "Request is not valid yet")
+    elif abs((now - auth.amz_date).total_seconds()) > sigv4.MAX_CLOCK_SKEW_SECONDS:
+        raise S3Error("RequestTimeTooSkewed", extra={"RequestTime": auth.amz_date_iso, "MaxAllowedSkewMilliseconds": "900000"})
+
+
+def _payload(principal: Principal, payload_hash: str, signing_key: bytes, auth: sigv4.SignedRequestAuth) -> Authenticated:
+    if payload_hash == sigv4.UNSIGNED_PAYLOAD:
+        return Authenticated(principal, PayloadMode.UNSIGNED)
+    mode = _STREAMING.get(payload_hash)
+    if mode is not None:
+        chain = None
+        if mode is not PayloadMode.STREAMING_UNSIGNED_TRAILER:
+            chain = ChunkSignatureChain(signing_key, auth.amz_date_iso, auth.scope.scope, auth.signature)
+        return Authenticated(principal, mode, chain=chain)
+    if len(payload_hash) != 64 or any(c not in "0123456789abcdef" for c in payload_hash):
+        raise S3Error("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-... or a hex SHA-256", extra={"ArgumentName": "x-amz-content-sha256"})
+    return Authenticated(principal, PayloadMode.SIGNED, payload_sha256_hex=payload_hash)

@@ -1,0 +1,227 @@
+"""The `strongroom` command: run the server, manage accounts, users and keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings, load_settings
+
+__all__ = ["main"]
+
+_RESOLVED_ENV = "STRONGROOM_RESOLVED_SETTINGS_JSON"
+
+
+def app_factory() -> Any:
+    """uvicorn factory: each worker process rebuilds the app from the settings the CLI resolved."""
+    from .server import build_app
+
+    settings = Settings.model_validate_json(os.environ[_RESOLVED_ENV])
+    return build_app(settings)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj: Settings = ctx.obj
+    return obj
+
+
+@click.group()
+@click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), envvar="STRONGROOM_CONFIG", help="TOML or YAML settings file.")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Where metadata, blobs and the root key live.")
+@click.pass_context
+def main(ctx: click.Context, config_file: Path | None, data_dir: Path | None) -> None:
+    """Strongroom: a security-first, S3-compatible object store."""
+    ctx.ensure_object(dict)
+    ctx.meta["config_file"] = config_file
+    ctx.meta["data_dir"] = data_dir
+
+
+def _load(ctx: click.Context, **overrides: Any) -> Settings:
+    root = ctx.find_root()
+    return load_settings(root.meta.get("config_file"), data_dir=overrides.pop("data_dir", None) or root.meta.get("data_dir"), **overrides)
+
+
+@main.command()
+@click.option("--host", default=None, help="Listen address (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Listen port (default 9000).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None)
+@click.pass_context
+def server(ctx: click.Context, host: str | None, port: int | None, data_dir: Path | None, workers: int | None, config_file: Path | None) -> None:
+    """Run the S3 server (uvicorn, uvloop, httptools)."""
+    import logging
+
+    import uvicorn
+
+    from .server import ensure_root_account, open_runtime
+
+    if config_file is not None:
+        ctx.find_root().meta["config_file"] = config_file
+    settings = _load(ctx, host=host, port=port, data_dir=data_dir, workers=workers)
+    settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    logging.basicConfig(level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG", format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    runtime = open_runtime(settings)
+    created = ensure_root_account(runtime)
+    runtime.meta.close()
+    if created is not None and not settings.root_secret_key:
+        click.echo("Created account %r (id %s)." % (created.principal.account.name, created.principal.account.account_id))
+        click.echo(f"Root access key: {created.access_key_id}")
+        click.echo(f"Root secret key: {created.secret}  (shown once; keep it safe)")
+    os.environ[_RESOLVED_ENV] = settings.model_dump_json()
+    uvicorn.run(
+        "strongroom.cli:app_factory",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        loop="uvloop",
+        http="httptools",
+        log_level=settings.log_level,
+        access_log=False,
+        server_header=False,
+        date_header=True,
+        lifespan="on",
+        timeout_keep_alive=30,
+    )
+
+
+@main.group()
+def admin() -> None:
+    """Manage accounts, users and access keys (works on the data dir directly)."""
+
+
+def _runtime(ctx: click.Context) -> Any:
+    from .server import open_runtime
+
+    return open_runtime(_load(ctx))
+
+
+@admin.group()
+def account() -> None:
+    """Accounts."""
+
+
+@account.command("add")
+@click.argument("name")
+@click.option("--account-id", default=None, help="A fixed 12-digit id (default: random).")
+@click.option("--access-key", default=None)
+@click.option("--secret-key", default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def account_add(ctx: click.Context, name: str, account_id: str | None, access_key: str | None, secret_key: str | None, as_json: bool) -> None:
+    """Create an account and its root access key."""
+    from .service.accounts import AccountExists
+
+    runtime = _runtime(ctx)
+    accounts = runtime.services.accounts
+    try:
+        acct = accounts.create_account_sync(name, account_id)
+    except AccountExists:
+        raise click.ClickException(f"account {name!r} already exists") from None
+    key = accounts.create_key_sync(acct, None, access_key, secret_key)
+    _print(as_json, {"account_id": acct.account_id, "name": acct.name, "canonical_id": acct.canonical_id, "access_key": key.access_key_id, "secret_key": key.secret})
+
+
+@account.command("list")
+@click.pass_context
+def account_list(ctx: click.Context) -> None:
+    """List accounts."""
+    for a in _runtime(ctx).services.accounts.list_accounts_sync():
+        click.echo(f"{a.account_id}\t{a.name}\t{a.canonical_id}")
+
+
+@admin.group()
+def user() -> None:
+    """Users of an account."""
+
+
+@user.command("add")
+@click.argument("account_name")
+@click.argument("user_name")
+@click.pass_context
+def user_add(ctx: click.Context, account_name: str, user_name: str) -> None:
+    """Add a user to an account."""
+    runtime = _runtime(ctx)
+    acct = _account(runtime, account_name)
+    runtime.services.accounts.create_user_sync(acct, user_name)
+    click.echo(f"arn:aws:iam::{acct.account_id}:user/{user_name}")
+
+
+@admin.group()
+def key() -> None:
+    """Access keys."""
+
+
+@key.command("create")
+@click.argument("account_name")
+@click.option("--user", "user_name", default=None, help="A user of the account (default: the account root).")
+@click.option("--access-key", default=None)
+@click.option("--secret-key", default=None)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def key_create(ctx: click.Context, account_name: str, user_name: str | None, access_key: str | None, secret_key: str | None, as_json: bool) -> None:
+    """Create an access key (the secret is shown once)."""
+    runtime = _runtime(ctx)
+    acct = _account(runtime, account_name)
+    try:
+        k = runtime.services.accounts.create_key_sync(acct, user_name, access_key, secret_key)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    _print(as_json, {"access_key": k.access_key_id, "secret_key": k.secret, "arn": k.principal.arn})
+
+
+@key.command("list")
+@click.argument("account_name")
+@click.pass_context
+def key_list(ctx: click.Context, account_name: str) -> None:
+    """List an account's access keys (never their secrets)."""
+    runtime = _runtime(ctx)
+    for key_id, user_name, status in runtime.services.accounts.list_keys_sync(_account(runtime, account_name)):
+        click.echo(f"{key_id}\t{user_name or '(root)'}\t{status}")
+
+
+@key.command("delete")
+@click.argument("access_key_id")
+@click.pass_context
+def key_delete(ctx: click.Context, access_key_id: str) -> None:
+    """Delete an access key."""
+    if not _runtime(ctx).services.accounts.delete_key_sync(access_key_id):
+        raise click.ClickException(f"no access key {access_key_id}")
+
+
+@admin.command("sweep")
+@click.option("--grace-seconds", type=float, default=None, help="Only blobs older than this are orphans.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def sweep(ctx: click.Context, grace_seconds: float | None, as_json: bool) -> None:
+    """Delete garbage and orphaned blobs now."""
+    from .workers.sweeper import Sweeper
+
+    runtime = _runtime(ctx)
+    report = Sweeper(runtime.storage, runtime.settings.orphan_grace_seconds).sweep_sync(grace_seconds)
+    _print(as_json, {"garbage": report.garbage, "orphans": report.orphans, "temporary": report.temporary})
+
+
+def _account(runtime: Any, name: str) -> Any:
+    acct = runtime.services.accounts.get_account_sync(name)
+    if acct is None:
+        raise click.ClickException(f"no account {name!r}")
+    return acct
+
+
+def _print(as_json: bool, data: dict[str, str]) -> None:
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        for k, v in data.items():
+            click.echo(f"{k}: {v}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

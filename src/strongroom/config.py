@@ -1,0 +1,95 @@
+"""One typed settings object: defaults, then a TOML/YAML file, then STRONGROOM_* environment variables.
+
+Validated once at start-up (construction), never on the first request.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+__all__ = ["Settings", "load_settings"]
+
+DEFAULT_PORT = 9000
+DEFAULT_DATA_DIR = "./strongroom-data"
+
+
+class Settings(BaseSettings):
+    """Every knob of a Strongroom process; env var names are STRONGROOM_<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="STRONGROOM_", extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(DEFAULT_PORT, ge=0, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
+    # The root key file lives beside the data by default; operators may keep it elsewhere.
+    root_key_file: Path | None = None
+    database_url: str | None = None
+    region: str = "us-east-1"
+    # Base domain for virtual-host style requests: <bucket>.<domain>.
+    domain: str = "localhost"
+    root_access_key: str | None = None
+    root_secret_key: str | None = None
+    root_account_name: str = "main"
+    segment_bytes: int = Field(1 << 20, ge=4096, le=64 << 20)
+    # Unreferenced blobs younger than this are left alone by the sweeper (they may be mid-upload).
+    orphan_grace_seconds: int = Field(3600, ge=0)
+    sweep_interval_seconds: int = Field(600, ge=1)
+    # Test-only: accept an admin request that moves the server's clock.
+    allow_clock_override: bool = False
+    log_level: str = "info"
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in {"critical", "error", "warning", "info", "debug", "trace"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return value.lower()
+
+    @property
+    def root_key_path(self) -> Path:
+        """Where the server's root key is kept (mode 0600)."""
+        return self.root_key_file or self.data_dir / "root.key"
+
+    @property
+    def metadata_url(self) -> str:
+        """SQLAlchemy URL of the metadata store; SQLite inside the data dir unless configured."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'meta.db').resolve()}"
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    text = path.read_text()
+    if path.suffix in {".yaml", ".yml"}:
+        import yaml  # optional: only needed for YAML configs
+
+        data = yaml.safe_load(text) or {}
+    else:
+        data = tomllib.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a table of settings")
+    return data.get("strongroom", data)
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build settings with precedence: explicit (CLI) values > STRONGROOM_* env vars > file > defaults."""
+    file_values = _read_file(config_file) if config_file else {}
+    explicit = {k: v for k, v in overrides.items() if v is not None}
+
+    class _Configured(Settings):
+        @classmethod
+        def settings_customise_sources(  # type: ignore[override]
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            return (init_settings, env_settings, InitSettingsSource(settings_cls, init_kwargs=file_values))
+
+    return _Configured(**explicit)

@@ -1,0 +1,107 @@
+"""Engine setup for SQLite (WAL, the default) and PostgreSQL, numbered migrations, and the async bridge.
+
+Every query runs in a worker thread (invariant 8: no blocking on the event loop). Writes on SQLite take
+the write lock up front (BEGIN IMMEDIATE) so two writers never deadlock upgrading a read lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.pool import QueuePool
+
+from . import schema
+
+__all__ = ["MetaStore", "SCHEMA_VERSION"]
+
+T = TypeVar("T")
+
+# Numbered migrations: index i upgrades a database at version i to version i+1.
+SCHEMA_VERSION = 1
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+META_THREADS = 16
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=META_THREADS,
+        max_overflow=4,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        # FULL: the WAL is fsynced at every commit, so an acknowledged write survives power loss.
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("strongroom_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_size=META_THREADS, max_overflow=4, pool_pre_ping=True)
+
+
+def _migrate(engine: Engine) -> None:
+    with engine.connect().execution_options(strongroom_write=True) as conn, conn.begin():
+        schema.schema_version.create(conn, checkfirst=True)
+        current = conn.execute(select(schema.schema_version.c.version)).scalar()
+        if current is None:
+            schema.metadata.create_all(conn)
+            conn.execute(schema.schema_version.insert().values(version=SCHEMA_VERSION))
+        elif current > SCHEMA_VERSION:
+            raise RuntimeError(f"metadata schema {current} is newer than this server ({SCHEMA_VERSION})")
+
+
+class MetaStore:
+    """The metadata store: an engine plus a thread pool that runs blocking transactions."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = _make_engine(url)
+        self.dialect = self.engine.dialect.name
+        _migrate(self.engine)
+        self._pool = ThreadPoolExecutor(max_workers=META_THREADS, thread_name_prefix="meta")
+
+    def read_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Run fn in one read transaction on the calling thread."""
+        with self.engine.connect() as conn, conn.begin():
+            return fn(conn)
+
+    def write_sync(self, fn: Callable[[Connection], T]) -> T:
+        """Run fn in one write transaction on the calling thread; the commit is the durable moment."""
+        with self.engine.connect().execution_options(strongroom_write=True) as conn, conn.begin():
+            return fn(conn)
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run fn in one read transaction on a worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self.read_sync, fn)
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run fn in one write transaction on a worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._pool, self.write_sync, fn)
+
+    def close(self) -> None:
+        """Release connections and threads."""
+        self._pool.shutdown(wait=True)
+        self.engine.dispose()

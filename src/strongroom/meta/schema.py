@@ -1,0 +1,164 @@
+"""The metadata schema (SQLAlchemy Core), shared by SQLite and PostgreSQL.
+
+Object keys are compared byte-wise (UTF-8 binary order, as S3 lists them): SQLite's default BINARY
+collation does that; on PostgreSQL the key columns use the "C" collation.
+Schema changes are numbered migrations (meta/migrations.py); this file is the latest shape.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+__all__ = [
+    "metadata",
+    "accounts",
+    "users",
+    "access_keys",
+    "service_keys",
+    "buckets",
+    "bucket_configs",
+    "objects",
+    "uploads",
+    "parts",
+    "blobs",
+    "schema_version",
+]
+
+metadata = MetaData()
+
+_KEY = String(1024).with_variant(String(1024, collation="C"), "postgresql")
+_NAME = String(255).with_variant(String(255, collation="C"), "postgresql")
+
+schema_version = Table("schema_version", metadata, Column("version", Integer, primary_key=True))
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("canonical_id", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("user_name", String(64), primary_key=True),
+    Column("user_id", String(32), nullable=False, unique=True),
+    Column("created", Float, nullable=False),
+)
+
+access_keys = Table(
+    "access_keys",
+    metadata,
+    Column("access_key_id", String(128), primary_key=True),
+    Column("account_id", String(12), nullable=False, index=True),
+    # None means the account's root principal.
+    Column("user_name", String(64), nullable=True),
+    # The secret, sealed by the root key (SigV4 needs it back to compute HMACs).
+    Column("secret_sealed", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False, default="Active"),
+    Column("created", Float, nullable=False),
+)
+
+service_keys = Table(
+    "service_keys",
+    metadata,
+    Column("key_id", String(64), primary_key=True),
+    Column("purpose", String(32), nullable=False),
+    Column("key_sealed", LargeBinary, nullable=False),
+    Column("state", String(16), nullable=False, default="Enabled"),
+    Column("created", Float, nullable=False),
+)
+
+buckets = Table(
+    "buckets",
+    metadata,
+    Column("name", _NAME, primary_key=True),
+    Column("account_id", String(12), nullable=False, index=True),
+    Column("region", String(32), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("versioning", String(16), nullable=True),
+    Column("object_lock", Boolean, nullable=False, default=False),
+)
+
+bucket_configs = Table(
+    "bucket_configs",
+    metadata,
+    Column("bucket", _NAME, primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("document", Text, nullable=False),
+)
+
+objects = Table(
+    "objects",
+    metadata,
+    Column("row_id", Integer().with_variant(BigInteger, "postgresql"), primary_key=True, autoincrement=True),
+    Column("bucket", _NAME, nullable=False),
+    Column("key", _KEY, nullable=False),
+    Column("version_id", String(64), nullable=False),
+    Column("is_latest", Boolean, nullable=False),
+    Column("is_delete_marker", Boolean, nullable=False, default=False),
+    Column("size", BigInteger, nullable=False),
+    Column("etag", String(80), nullable=False),
+    Column("last_modified", Float, nullable=False),
+    Column("owner_account", String(12), nullable=False),
+    # JSON: content headers, user metadata, tags, SSE description, checksum.
+    Column("headers", Text, nullable=False),
+    Column("tags", Text, nullable=True),
+    # JSON list of extents: each a sealed blob holding a contiguous run of the object's bytes.
+    Column("extents", Text, nullable=False),
+    Index("objects_version", "bucket", "key", "version_id", unique=True),
+    Index("objects_listing", "bucket", "is_latest", "key"),
+)
+
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("upload_id", String(64), primary_key=True),
+    Column("bucket", _NAME, nullable=False),
+    Column("key", _KEY, nullable=False),
+    Column("initiated", Float, nullable=False),
+    Column("owner_account", String(12), nullable=False),
+    Column("initiator_arn", String(255), nullable=False),
+    Column("headers", Text, nullable=False),
+    Column("tags", Text, nullable=True),
+    Index("uploads_listing", "bucket", "key", "initiated"),
+)
+
+parts = Table(
+    "parts",
+    metadata,
+    Column("upload_id", String(64), primary_key=True),
+    Column("part_number", Integer, primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("etag", String(80), nullable=False),
+    Column("last_modified", Float, nullable=False),
+    # JSON: one extent (see objects.extents) plus the part's checksum.
+    Column("extent", Text, nullable=False),
+)
+
+# Every blob the metadata knows: live (referenced by an object or part) or garbage (to delete).
+# A blob file with no row here, older than the grace period, is an orphan of an unfinished write.
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("blob_id", String(64), primary_key=True),
+    Column("live", Boolean, nullable=False),
+    Column("since", Float, nullable=False),
+    Index("blobs_garbage", "live", "since"),
+)

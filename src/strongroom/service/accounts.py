@@ -1,0 +1,181 @@
+"""Accounts, users and access keys: create them, look a caller's key up.
+
+Secrets are sealed by the root key in the metadata: SigV4 needs the secret itself to recompute HMACs.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Row, select
+from sqlalchemy.exc import IntegrityError as DbIntegrityError
+
+from .. import clock
+from ..crypto.envelope import encode_context, open_bytes, seal_bytes
+from ..crypto.keys import DataKey
+from ..errors import S3Error
+from ..meta import schema
+from ..meta.engine import MetaStore
+from .model import Account, Principal
+
+__all__ = ["Accounts", "AccessKey", "AccountExists"]
+
+_ACCESS_KEY_ALPHABET = string.ascii_uppercase + string.digits
+_SECRET_ALPHABET = string.ascii_letters + string.digits + "/+"
+
+
+class AccountExists(Exception):
+    """An account, user or key with that name or id already exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKey:
+    """An access key with its secret (only ever shown at creation and to the signature check)."""
+
+    access_key_id: str
+    secret: str
+    principal: Principal
+    status: str
+
+
+def _secret_context(access_key_id: str) -> bytes:
+    return encode_context({"purpose": "access-key-secret", "access_key_id": access_key_id})
+
+
+def _account(row: Row[tuple[object, ...]] | None) -> Account | None:
+    if row is None:
+        return None
+    m = row._mapping
+    return Account(m["account_id"], m["name"], m["canonical_id"], m["display_name"])
+
+
+class Accounts:
+    """The identity store of the S3 core: accounts, users, access keys."""
+
+    def __init__(self, meta: MetaStore, root_key: DataKey) -> None:
+        self._meta = meta
+        self._root = root_key
+
+    # -- accounts ------------------------------------------------------------------------------
+    def create_account_sync(self, name: str, account_id: str | None = None) -> Account:
+        """Create an account with a fresh 12-digit id and canonical user id."""
+        account = Account(
+            account_id=account_id or str(10**11 + secrets.randbelow(9 * 10**11)),
+            name=name,
+            canonical_id=secrets.token_hex(32),
+            display_name=name,
+        )
+
+        def insert(conn: Connection) -> None:
+            conn.execute(
+                schema.accounts.insert().values(
+                    account_id=account.account_id,
+                    name=account.name,
+                    canonical_id=account.canonical_id,
+                    display_name=account.display_name,
+                    created=clock.now_seconds(),
+                )
+            )
+
+        try:
+            self._meta.write_sync(insert)
+        except DbIntegrityError as exc:
+            raise AccountExists(name) from exc
+        return account
+
+    def get_account_sync(self, name_or_id: str) -> Account | None:
+        """An account by name or 12-digit id."""
+        t = schema.accounts
+        return self._meta.read_sync(
+            lambda c: _account(c.execute(select(t).where((t.c.name == name_or_id) | (t.c.account_id == name_or_id))).first())
+        )
+
+    def list_accounts_sync(self) -> list[Account]:
+        """Every account."""
+        rows = self._meta.read_sync(lambda c: c.execute(select(schema.accounts).order_by(schema.accounts.c.name)).all())
+        return [a for a in (_account(r) for r in rows) if a is not None]
+
+    def canonical_owner_sync(self, account_id: str) -> Account | None:
+        """An account by id (for rendering owners)."""
+        t = schema.accounts
+        return self._meta.read_sync(lambda c: _account(c.execute(select(t).where(t.c.account_id == account_id)).first()))
+
+    # -- users ---------------------------------------------------------------------------------
+    def create_user_sync(self, account: Account, user_name: str) -> None:
+        """Add an IAM-style user to an account."""
+
+        def insert(conn: Connection) -> None:
+            conn.execute(
+                schema.users.insert().values(
+                    account_id=account.account_id,
+                    user_name=user_name,
+                    user_id="AIDA" + "".join(secrets.choice(_ACCESS_KEY_ALPHABET) for _ in range(17)),
+                    created=clock.now_seconds(),
+                )
+            )
+
+        try:
+            self._meta.write_sync(insert)
+        except DbIntegrityError as exc:
+            raise AccountExists(user_name) from exc
+
+    # -- access keys ---------------------------------------------------------------------------
+    def create_key_sync(
+        self, account: Account, user_name: str | None = None, access_key_id: str | None = None, secret: str | None = None
+    ) -> AccessKey:
+        """Create an access key for the account root (user_name None) or a user."""
+        key_id = access_key_id or "AKIA" + "".join(secrets.choice(_ACCESS_KEY_ALPHABET) for _ in range(16))
+        secret = secret or "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
+        sealed = seal_bytes(self._root, secret.encode(), _secret_context(key_id))
+
+        def insert(conn: Connection) -> None:
+            if user_name is not None:
+                u = schema.users
+                if conn.execute(select(u.c.user_name).where((u.c.account_id == account.account_id) & (u.c.user_name == user_name))).first() is None:
+                    raise LookupError(f"no user {user_name!r} in account {account.name!r}")
+            conn.execute(
+                schema.access_keys.insert().values(
+                    access_key_id=key_id,
+                    account_id=account.account_id,
+                    user_name=user_name,
+                    secret_sealed=sealed,
+                    status="Active",
+                    created=clock.now_seconds(),
+                )
+            )
+
+        try:
+            self._meta.write_sync(insert)
+        except DbIntegrityError as exc:
+            raise AccountExists(key_id) from exc
+        return AccessKey(key_id, secret, Principal(account, user_name, key_id), "Active")
+
+    def list_keys_sync(self, account: Account) -> list[tuple[str, str | None, str]]:
+        """(access key id, user name, status) of an account's keys."""
+        t = schema.access_keys
+        rows = self._meta.read_sync(
+            lambda c: c.execute(select(t.c.access_key_id, t.c.user_name, t.c.status).where(t.c.account_id == account.account_id)).all()
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def delete_key_sync(self, access_key_id: str) -> bool:
+        """Delete an access key; True if it existed."""
+        t = schema.access_keys
+        return bool(self._meta.write_sync(lambda c: c.execute(t.delete().where(t.c.access_key_id == access_key_id)).rowcount))
+
+    def _lookup(self, conn: Connection, access_key_id: str) -> AccessKey:
+        k, a = schema.access_keys, schema.accounts
+        row = conn.execute(
+            select(k, a.c.name, a.c.canonical_id, a.c.display_name).join(a, a.c.account_id == k.c.account_id).where(k.c.access_key_id == access_key_id)
+        ).first()
+        if row is None or row.status != "Active":
+            raise S3Error("InvalidAccessKeyId")
+        account = Account(row.account_id, row.name, row.canonical_id, row.display_name)
+        secret = open_bytes(self._root, row.secret_sealed, _secret_context(access_key_id)).decode()
+        return AccessKey(access_key_id, secret, Principal(account, row.user_name, access_key_id), row.status)
+
+    async def lookup(self, access_key_id: str) -> AccessKey:
+        """The key, its secret and principal; InvalidAccessKeyId if unknown or inactive."""
+        return await self._meta.read(lambda c: self._lookup(c, access_key_id))

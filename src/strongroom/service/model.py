@@ -1,0 +1,166 @@
+"""Domain types the service speaks: names, versions, extents, object descriptions. No HTTP, no XML."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, NewType
+
+from ..kms.provider import WrappedKey
+
+__all__ = [
+    "BucketName",
+    "ObjectKey",
+    "VersionId",
+    "UploadId",
+    "NULL_VERSION",
+    "SseMode",
+    "Account",
+    "Principal",
+    "Bucket",
+    "Extent",
+    "ObjectVersion",
+]
+
+BucketName = NewType("BucketName", str)
+ObjectKey = NewType("ObjectKey", str)
+VersionId = NewType("VersionId", str)
+UploadId = NewType("UploadId", str)
+
+# The version id of objects written while versioning is off, as AWS names it.
+NULL_VERSION = VersionId("null")
+
+
+class SseMode(StrEnum):
+    """Server-side encryption modes, valued as AWS spells them."""
+
+    S3 = "AES256"
+    KMS = "aws:kms"
+    KMS_DSSE = "aws:kms:dsse"
+    CUSTOMER = "SSE-C"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A tenant: owns buckets, has a root principal and users."""
+
+    account_id: str
+    name: str
+    canonical_id: str
+    display_name: str
+
+    @property
+    def root_arn(self) -> str:
+        """The account's root principal ARN."""
+        return f"arn:aws:iam::{self.account_id}:root"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an account's root or one of its users (None user = root)."""
+
+    account: Account
+    user_name: str | None
+    access_key_id: str
+
+    @property
+    def arn(self) -> str:
+        """The caller's ARN."""
+        if self.user_name is None:
+            return self.account.root_arn
+        return f"arn:aws:iam::{self.account.account_id}:user/{self.user_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """A bucket row."""
+
+    name: BucketName
+    account_id: str
+    region: str
+    created: float
+    versioning: str | None = None
+    object_lock: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Extent:
+    """One sealed blob holding a contiguous run of an object's plaintext bytes.
+
+    Single PUTs have one extent; multipart objects one per part (parts are sealed independently).
+    """
+
+    blob_id: str
+    size: int
+    segment_bytes: int
+    key: WrappedKey
+    etag: str = ""
+    part_number: int = 0
+    checksum: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Stored form (part of the metadata format)."""
+        d: dict[str, Any] = {
+            "b": self.blob_id,
+            "n": self.size,
+            "s": self.segment_bytes,
+            "kp": self.key.provider,
+            "ki": self.key.key_id,
+            "kw": base64.b64encode(self.key.wrapped).decode(),
+        }
+        if self.etag:
+            d["e"] = self.etag
+        if self.part_number:
+            d["p"] = self.part_number
+        if self.checksum:
+            d["c"] = self.checksum
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Extent:
+        """Parse the stored form."""
+        return cls(
+            blob_id=d["b"],
+            size=d["n"],
+            segment_bytes=d["s"],
+            key=WrappedKey(d["kp"], d["ki"], base64.b64decode(d["kw"])),
+            etag=d.get("e", ""),
+            part_number=d.get("p", 0),
+            checksum=d.get("c"),
+        )
+
+
+def extents_to_text(extents: list[Extent]) -> str:
+    """Serialise extents for the metadata row."""
+    return json.dumps([e.to_json() for e in extents], separators=(",", ":"))
+
+
+def extents_from_text(text: str) -> list[Extent]:
+    """Parse extents from the metadata row."""
+    return [Extent.from_json(d) for d in json.loads(text)]
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectVersion:
+    """One version of an object as the metadata knows it."""
+
+    bucket: BucketName
+    key: ObjectKey
+    version_id: VersionId
+    is_latest: bool
+    is_delete_marker: bool
+    size: int
+    etag: str
+    last_modified: float
+    owner_account: str
+    # Content headers (content-type, ...), user metadata (x-amz-meta-*), SSE, checksum, parts count.
+    headers: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] | None = None
+    extents: tuple[Extent, ...] = ()
+
+    @property
+    def parts_count(self) -> int:
+        """How many parts a multipart object was assembled from (0 for a single PUT)."""
+        return sum(1 for e in self.extents if e.part_number)

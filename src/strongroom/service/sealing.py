@@ -1,0 +1,199 @@
+"""Streams plaintext into sealed blobs and back: the one place object bytes meet crypto/ and blob/.
+
+Writing: the body is cut into segments; each segment is hashed, sealed and appended in a worker thread
+while the event loop receives the next one (a pipeline one segment deep, so memory per request stays
+O(segment size), invariant 6). Nothing is visible until the caller commits metadata.
+Reading: only the segments a range covers are read and opened; any integrity failure raises
+IntegrityError, never bytes (invariant 5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..blob.store import BlobStore, BlobWriter
+from ..crypto.keys import DataKey
+from ..crypto.errors import IntegrityError
+from ..crypto.sealed import HEADER_BYTES, TAG_BYTES, Opener, Sealer, segment_count, span_for_range
+from ..errors import S3Error
+from ..kms.provider import KeyProvider
+from .checksums import ChecksumAlgorithm, new_checksum
+from .model import Extent
+
+__all__ = ["BodyChecks", "SealedWrite", "seal_stream", "read_extents", "CRYPTO_THREADS"]
+
+CRYPTO_THREADS = 8
+_pool = ThreadPoolExecutor(max_workers=CRYPTO_THREADS, thread_name_prefix="seal")
+
+
+@dataclass(slots=True)
+class BodyChecks:
+    """What the request claims about its body; verified before anything is committed."""
+
+    content_md5: bytes | None = None
+    payload_sha256_hex: str | None = None
+    checksum_algorithm: ChecksumAlgorithm | None = None
+    # Read after the body ends, since a trailer may carry it.
+    checksum_value: Callable[[], str | None] = field(default=lambda: None)
+    max_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SealedWrite:
+    """A blob written and fsynced but not yet referenced by metadata."""
+
+    extent: Extent
+    md5_hex: str
+    checksum_b64: str | None
+    checksum_digest: bytes | None
+
+
+class _SegmentWork:
+    """State touched only from worker threads, one call at a time (the pipeline is one deep)."""
+
+    def __init__(self, sealer: Sealer, writer: BlobWriter, checks: BodyChecks) -> None:
+        self.sealer = sealer
+        self.writer = writer
+        self.md5 = hashlib.md5()
+        self.sha256 = hashlib.sha256() if checks.payload_sha256_hex else None
+        self.checksum = new_checksum(checks.checksum_algorithm) if checks.checksum_algorithm else None
+
+    def __call__(self, plaintext: bytes, last: bool) -> None:
+        self.md5.update(plaintext)
+        if self.sha256 is not None:
+            self.sha256.update(plaintext)
+        if self.checksum is not None:
+            self.checksum.update(plaintext)
+        self.writer.write(self.sealer.seal_segment(plaintext, last=last))
+
+
+async def _run(fn: Callable[..., object], *args: object) -> object:
+    return await asyncio.get_running_loop().run_in_executor(_pool, fn, *args)
+
+
+async def seal_stream(
+    body: AsyncIterator[bytes],
+    *,
+    blobs: BlobStore,
+    provider: KeyProvider,
+    provider_key_id: str | None,
+    context: Mapping[str, str],
+    segment_bytes: int,
+    checks: BodyChecks,
+) -> SealedWrite:
+    """Seal a body into a new durable blob (steps 1-4 of the write path); verify every claim."""
+    blob_id = uuid.uuid4().hex
+    ctx = {**context, "strongroom:blob": blob_id}
+    data_key, wrapped = provider.generate_data_key(provider_key_id, ctx)
+    sealer = Sealer(data_key, bytes.fromhex(blob_id), segment_bytes)
+    writer = blobs.create(blob_id)
+    work = _SegmentWork(sealer, writer, checks)
+    loop = asyncio.get_running_loop()
+    pending: Future[None] | asyncio.Future[None] | None = None
+    size = 0
+    try:
+        writer.write(sealer.header)
+        buf = bytearray()
+        async for piece in body:
+            size += len(piece)
+            if checks.max_bytes is not None and size > checks.max_bytes:
+                raise S3Error("EntityTooLarge")
+            buf += piece
+            while len(buf) > segment_bytes:
+                segment = bytes(buf[:segment_bytes])
+                del buf[:segment_bytes]
+                if pending is not None:
+                    await pending
+                pending = loop.run_in_executor(_pool, work, segment, False)
+        if pending is not None:
+            await pending
+            pending = None
+        await _run(work, bytes(buf), True)
+        _verify(work, checks)
+        await _run(writer.commit)
+    except BaseException:
+        if pending is not None:
+            await asyncio.gather(pending, return_exceptions=True)
+        await _run(writer.abort)
+        raise
+    digest = work.checksum.digest() if work.checksum is not None else None
+    return SealedWrite(
+        extent=Extent(blob_id=blob_id, size=size, segment_bytes=segment_bytes, key=wrapped, etag=work.md5.hexdigest()),
+        md5_hex=work.md5.hexdigest(),
+        checksum_b64=work.checksum.b64() if work.checksum is not None else None,
+        checksum_digest=digest,
+    )
+
+
+def _verify(work: _SegmentWork, checks: BodyChecks) -> None:
+    if work.sha256 is not None and work.sha256.hexdigest() != checks.payload_sha256_hex:
+        raise S3Error("XAmzContentSHA256Mismatch")
+    if checks.content_md5 is not None and work.md5.digest() != checks.content_md5:
+        raise S3Error("BadDigest")
+    if work.checksum is not None and checks.checksum_algorithm is not None:
+        expected = checks.checksum_value()
+        if expected is not None and expected != work.checksum.b64():
+            raise S3Error("BadDigest", f"The {checks.checksum_algorithm.value} you specified did not match the calculated checksum.")
+
+
+async def read_extents(
+    extents: tuple[Extent, ...] | list[Extent],
+    *,
+    blobs: BlobStore,
+    providers: Mapping[str, KeyProvider],
+    context: Mapping[str, str],
+    start: int,
+    end_inclusive: int,
+) -> AsyncIterator[bytes]:
+    """Yield the plaintext bytes start..end_inclusive of an object made of the given extents."""
+    offset = 0
+    for extent in extents:
+        ext_start, ext_end = offset, offset + extent.size - 1
+        offset += extent.size
+        if extent.size == 0 or ext_end < start or ext_start > end_inclusive:
+            continue
+        lo, hi = max(start, ext_start) - ext_start, min(end_inclusive, ext_end) - ext_start
+        async for piece in _read_extent(extent, blobs, providers, context, lo, hi):
+            yield piece
+
+
+def _unwrap(extent: Extent, providers: Mapping[str, KeyProvider], context: Mapping[str, str]) -> DataKey:
+    provider = providers[extent.key.provider]
+    return provider.unwrap(extent.key, {**context, "strongroom:blob": extent.blob_id})
+
+
+async def _read_extent(
+    extent: Extent, blobs: BlobStore, providers: Mapping[str, KeyProvider], context: Mapping[str, str], lo: int, hi: int
+) -> AsyncIterator[bytes]:
+    """Read and open only the segments covering plaintext bytes lo..hi of one extent."""
+    key = _unwrap(extent, providers, context)
+    header = await _run(blobs.read_range, extent.blob_id, 0, HEADER_BYTES)
+    if len(header) != HEADER_BYTES:  # type: ignore[arg-type]
+        raise IntegrityError("short blob header")
+    opener = Opener(key, bytes.fromhex(extent.blob_id), header)  # type: ignore[arg-type]
+    span = span_for_range(lo, hi, extent.size, extent.segment_bytes)
+    last_index = segment_count(extent.size, extent.segment_bytes) - 1
+    remaining = hi - lo + 1
+    skip = span.skip
+    position = span.sealed_offset
+    for index in range(span.first, span.last + 1):
+        plain_len = extent.segment_bytes if index < last_index else extent.size - index * extent.segment_bytes
+        sealed_len = plain_len + TAG_BYTES
+        plaintext: bytes = await _run(_read_open, blobs, extent.blob_id, opener, index, position, sealed_len, index == last_index)  # type: ignore[assignment]
+        position += sealed_len
+        piece = plaintext[skip : skip + remaining]
+        skip = 0
+        remaining -= len(piece)
+        yield piece
+
+
+def _read_open(blobs: BlobStore, blob_id: str, opener: Opener, index: int, position: int, length: int, last: bool) -> bytes:
+    sealed = blobs.read_range(blob_id, position, length)
+    if len(sealed) != length:
+        raise IntegrityError("short segment")
+    return opener.open_segment(index, sealed, last=last)

@@ -1,0 +1,29 @@
+"""The storage the service acts on: metadata, blobs and key providers, wired once at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..blob.store import BlobStore
+from ..kms.provider import KeyProvider
+from ..meta.engine import MetaStore
+
+__all__ = ["Storage"]
+
+
+@dataclass(slots=True)
+class Storage:
+    """Everything below the service layer."""
+
+    meta: MetaStore
+    blobs: BlobStore
+    providers: Mapping[str, KeyProvider]
+    sse_s3: KeyProvider
+    segment_bytes: int
+
+    async def delete_blobs(self, blob_ids: list[str]) -> None:
+        """Best-effort delete of unreferenced blobs (the sweeper retries what fails)."""
+        if blob_ids:
+            await asyncio.to_thread(lambda: [self.blobs.delete(b) for b in blob_ids])
