@@ -66,15 +66,15 @@ def ensure_root_account(runtime: Runtime) -> AccessKey | None:
     """On first start create the first account and its root key; return it so it can be printed once."""
     s = runtime.settings
     accounts = runtime.services.accounts
-    if accounts.list_accounts_sync():
-        if s.root_access_key and s.root_secret_key:
-            account = accounts.get_account_sync(s.root_account_name)
-            known = {k for k, _, _ in accounts.list_keys_sync(account)} if account else set()
-            if account is not None and s.root_access_key not in known:
-                return accounts.create_key_sync(account, None, s.root_access_key, s.root_secret_key)
-        return None
-    account = accounts.create_account_sync(s.root_account_name)
-    return accounts.create_key_sync(account, None, s.root_access_key, s.root_secret_key)
+    account = accounts.get_account_sync(s.root_account_name)
+    if account is None:
+        account = accounts.create_account_sync(s.root_account_name)
+        return accounts.create_key_sync(account, None, s.root_access_key, s.root_secret_key)
+    if s.root_access_key and s.root_secret_key:
+        known = {k for k, _, _ in accounts.list_keys_sync(account)}
+        if s.root_access_key not in known:
+            return accounts.create_key_sync(account, None, s.root_access_key, s.root_secret_key)
+    return None
 
 
 def build_app(settings: Settings) -> S3App:

@@ -1,0 +1,128 @@
+"""Session fixtures: the real server as a subprocess on a free loopback port, with two accounts."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+
+MAIN_KEY, MAIN_SECRET = "AKIAMAINTESTKEY00001", "main-secret-key-for-tests-only-000000001"
+ALT_KEY, ALT_SECRET = "AKIAALTTESTKEY000002", "alt-secret-key-for-tests-only-0000000002"
+READY_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """A running Strongroom: where it listens and where it keeps its data."""
+
+    endpoint: str
+    host: str
+    port: int
+    data_dir: Path
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+    log: object
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run `strongroom --data-dir <dir> ...` against this server's data."""
+        return subprocess.run(
+            [sys.executable, "-m", "strongroom.cli", "--data-dir", str(self.data_dir), *args],
+            env=self.env, capture_output=True, text=True, check=True, timeout=60,
+        )
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> ServerInfo:
+    """Start `strongroom server` and wait until it answers."""
+    port = free_port()
+    env = {**os.environ, "STRONGROOM_ROOT_ACCESS_KEY": MAIN_KEY, "STRONGROOM_ROOT_SECRET_KEY": MAIN_SECRET, **(extra_env or {})}
+    log = open(data_dir.parent / f"server-{port}.log", "wb")  # noqa: SIM115 - lives as long as the server
+    process = subprocess.Popen(
+        [sys.executable, "-m", "strongroom.cli", "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {(data_dir.parent / f'server-{port}.log').read_text()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        process.kill()
+        log.close()
+        raise RuntimeError("server did not start")
+    return ServerInfo(f"http://127.0.0.1:{port}", "127.0.0.1", port, data_dir, process, env, log)
+
+
+def stop_server(info: ServerInfo) -> None:
+    """Stop the server we started, by its PID."""
+    info.process.terminate()
+    try:
+        info.process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        info.process.kill()
+        info.process.wait()
+    info.log.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerInfo]:
+    """One server for the session (per xdist worker), accounts "main" and "alt"."""
+    root = Path(tempfile.mkdtemp(prefix="strongroom-test-"))
+    data_dir = root / "data"
+    env = {**os.environ, "STRONGROOM_ROOT_ACCESS_KEY": MAIN_KEY, "STRONGROOM_ROOT_SECRET_KEY": MAIN_SECRET}
+    subprocess.run(
+        [sys.executable, "-m", "strongroom.cli", "--data-dir", str(data_dir), "admin", "account", "add", "alt", "--access-key", ALT_KEY, "--secret-key", ALT_SECRET],
+        env=env, check=True, capture_output=True, timeout=60,
+    )
+    info = start_server(data_dir)
+    yield info
+    stop_server(info)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def make_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET, **config: object) -> object:
+    """A boto3 S3 client for the server, path style."""
+    cfg = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}, **config)  # type: ignore[arg-type]
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1", config=cfg)
+
+
+@pytest.fixture(scope="session")
+def s3(server: ServerInfo):  # type: ignore[no-untyped-def]
+    """boto3 client of the "main" account."""
+    return make_client(server.endpoint)
+
+
+@pytest.fixture(scope="session")
+def s3_alt(server: ServerInfo):  # type: ignore[no-untyped-def]
+    """boto3 client of the "alt" account."""
+    return make_client(server.endpoint, ALT_KEY, ALT_SECRET)
+
+
+@pytest.fixture
+def bucket(s3) -> str:  # type: ignore[no-untyped-def]
+    """A fresh, uniquely named bucket of the main account."""
+    name = f"test-{uuid.uuid4().hex[:20]}"
+    s3.create_bucket(Bucket=name)
+    return name
