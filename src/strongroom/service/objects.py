@@ -11,7 +11,7 @@ The write path (invariant 4), as numbered steps:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Row, select
@@ -160,8 +160,13 @@ class Objects:
         conditions: Conditions = Conditions(),
         *,
         already_live: bool = False,
+        also: Callable[[Connection], list[str]] | None = None,
     ) -> ObjectVersion:
-        """Make sealed, durable blobs the current version of a key (step 3), then drop replaced blobs."""
+        """Make sealed, durable blobs the current version of a key (step 3), then drop replaced blobs.
+
+        ``also`` runs first inside the same transaction (CompleteMultipartUpload removes its upload there)
+        and returns further blob ids the commit makes garbage.
+        """
         now = clock.now_seconds()
         version = ObjectVersion(
             bucket=bucket.name, key=key, version_id=NULL_VERSION, is_latest=True, is_delete_marker=False,
@@ -170,8 +175,9 @@ class Objects:
         )
 
         def transaction(conn: Connection) -> list[str]:
+            extra = also(conn) if also is not None else []
             _check_conditions(conn, bucket.name, key, conditions)
-            garbage = _drop_null_version(conn, bucket.name, key)
+            garbage = _drop_null_version(conn, bucket.name, key) + extra
             o = schema.objects
             conn.execute(o.update().where((o.c.bucket == bucket.name) & (o.c.key == key) & o.c.is_latest).values(is_latest=False))
             conn.execute(
