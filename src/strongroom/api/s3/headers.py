@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 from urllib.parse import parse_qsl
 
 from ...errors import S3Error
-from ...service.checksums import ChecksumAlgorithm, parse_checksum_header_value
+from ...service.checksums import ChecksumAlgorithm, new_checksum, parse_checksum_header_value
 from ...service.model import ObjectVersion
 from ...service.sealing import BodyChecks
 from ..httpdates import http_date
@@ -21,6 +22,7 @@ __all__ = [
     "object_response_headers",
     "body_checks",
     "parse_tagging_header",
+    "verify_small_body",
     "SSE_HEADER",
     "DEFAULT_CONTENT_TYPE",
 ]
@@ -142,6 +144,25 @@ def body_checks(req: S3Request) -> BodyChecks:
 
             checks.checksum_value = from_trailer
     return checks
+
+
+def verify_small_body(req: S3Request, body: bytes, *, required: bool) -> None:
+    """Check a buffered XML body against its Content-MD5 / x-amz-checksum-* claim (BadDigest).
+
+    ``required``: operations whose API model demands a body digest (DeleteObjects, Put*Tagging)
+    answer InvalidRequest without one, as AWS does.
+    """
+    checks = body_checks(req)
+    claimed = checks.checksum_value() if checks.checksum_algorithm is not None else None
+    if required and checks.content_md5 is None and claimed is None:
+        raise S3Error("InvalidRequest", "Missing required header for this request: Content-MD5")
+    if checks.content_md5 is not None and hashlib.md5(body).digest() != checks.content_md5:
+        raise S3Error("BadDigest")
+    if checks.checksum_algorithm is not None and claimed is not None:
+        checksum = new_checksum(checks.checksum_algorithm)
+        checksum.update(body)
+        if checksum.b64() != claimed:
+            raise S3Error("BadDigest", f"The {checks.checksum_algorithm.value} you specified did not match the calculated checksum.")
 
 
 def parse_tagging_header(value: str | None) -> dict[str, str] | None:
