@@ -85,19 +85,26 @@ class S3App:
             if started:
                 log.error("S3 error after response start: %s", error.code, extra={"request_id": request_id})
                 raise
-            await self._send_error(scope, error, request_id, host_id, ids, send)
+            await self._send_error(scope, error, request_id, host_id, self._closing(req, ids), send)
         except (IntegrityError, KeyUnavailable) as exc:
             log.error("integrity failure on %s %s: %r", scope.get("method"), scope.get("path"), exc, extra={"request_id": request_id})
             if started:
                 raise  # aborts the connection: never send the rest of the bytes
-            await self._send_error(scope, S3Error("InternalError", "The object failed its integrity check."), request_id, host_id, ids, send)
+            await self._send_error(scope, S3Error("InternalError", "The object failed its integrity check."), request_id, host_id, self._closing(req, ids), send)
         except UnicodeDecodeError:
-            await self._send_error(scope, S3Error("InvalidURI"), request_id, host_id, ids, send)
+            await self._send_error(scope, S3Error("InvalidURI"), request_id, host_id, self._closing(req, ids), send)
         except Exception:
             log.exception("internal error", extra={"request_id": request_id})
             if started:
                 raise
-            await self._send_error(scope, S3Error("InternalError"), request_id, host_id, ids, send)
+            await self._send_error(scope, S3Error("InternalError"), request_id, host_id, self._closing(req, ids), send)
+
+    @staticmethod
+    def _closing(req: S3Request | None, ids: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """Answer early without reading the body? Then close the connection after the answer."""
+        if req is None or req.body_unread:
+            return [*ids, (b"connection", b"close")]
+        return ids
 
     async def _handle(self, req: S3Request) -> Response:
         r = route(req, self.services.settings.domain)
@@ -115,7 +122,7 @@ class S3App:
         return await r.operation.handler(req, ctx)
 
     async def _send(self, req: S3Request, response: Response, ids: list[tuple[bytes, bytes]], send: Callable[[dict[str, object]], Awaitable[None]]) -> None:
-        headers = list(ids)
+        headers = self._closing(req, ids)
         headers.extend((k.encode("latin-1"), v.encode("latin-1") if v.isascii() else v.encode("utf-8")) for k, v in response.headers.items())
         if "content-length" not in response.headers:
             headers.append((b"content-length", str(len(response.body)).encode()))

@@ -42,6 +42,7 @@ class S3Request:
     auth: Authenticated | None = None
     trailers: dict[str, str] = field(default_factory=dict)
     _body_started: bool = False
+    _body_done: bool = False
 
     @classmethod
     def from_scope(cls, scope: Scope, receive: Receive, request_id: str) -> S3Request:
@@ -119,6 +120,7 @@ class S3Request:
                 received += len(chunk)
                 yield chunk
             if not message.get("more_body", False):
+                self._body_done = True
                 break
         if expected is not None and received < expected:
             raise S3Error("IncompleteBody")
@@ -154,6 +156,18 @@ class S3Request:
             if hashlib.sha256(data).hexdigest() != self.auth.payload_sha256_hex:
                 raise S3Error("XAmzContentSHA256Mismatch")
         return data
+
+    @property
+    def body_unread(self) -> bool:
+        """Did the client send (or promise) body bytes we have not consumed?
+
+        With Expect: 100-continue a client that gets an early answer never sends its body, so the
+        connection cannot be reused (the server could not tell where the next request starts).
+        """
+        if self._body_done:
+            return False
+        has_body = self.headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in self.headers
+        return has_body
 
     async def drain(self) -> None:
         """Discard an unread body (for requests whose body is meaningless)."""

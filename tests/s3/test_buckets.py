@@ -1,0 +1,106 @@
+"""Buckets: names, create/head/delete, location, ownership conflicts, errors with request ids."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from botocore.exceptions import ClientError
+
+
+def _err(err: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
+    r = err.value.response
+    return r["Error"].get("Code", ""), r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def _name() -> str:
+    return f"bkt-{uuid.uuid4().hex[:16]}"
+
+
+def test_create_list_head_delete_bucket(s3) -> None:
+    name = _name()
+    s3.create_bucket(Bucket=name)
+    assert name in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert s3.head_bucket(Bucket=name)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    s3.delete_bucket(Bucket=name)
+    with pytest.raises(ClientError) as err:
+        s3.head_bucket(Bucket=name)
+    assert _err(err)[1] == 404
+
+
+def test_list_buckets_shows_only_the_callers_buckets(s3, s3_alt, bucket: str) -> None:
+    assert bucket not in [b["Name"] for b in s3_alt.list_buckets()["Buckets"]]
+
+
+@pytest.mark.parametrize("name", ["ab", "a" * 64, "Upper", "under_score", "-lead", "trail-", "1.2.3.4", "a..b", "xn--abc", "abc-s3alias"])
+def test_invalid_bucket_names_are_rejected(s3, name: str) -> None:
+    with pytest.raises(ClientError) as err:
+        s3.create_bucket(Bucket=name)
+    assert _err(err) == ("InvalidBucketName", 400)
+
+
+def test_creating_my_own_bucket_again_is_already_owned_by_you(s3, bucket: str) -> None:
+    with pytest.raises(ClientError) as err:
+        s3.create_bucket(Bucket=bucket)
+    assert _err(err) == ("BucketAlreadyOwnedByYou", 409)
+
+
+def test_creating_another_accounts_bucket_is_already_exists(s3_alt, bucket: str) -> None:
+    with pytest.raises(ClientError) as err:
+        s3_alt.create_bucket(Bucket=bucket)
+    assert _err(err) == ("BucketAlreadyExists", 409)
+
+
+def test_delete_non_empty_bucket_is_bucket_not_empty_and_keeps_it(s3, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    with pytest.raises(ClientError) as err:
+        s3.delete_bucket(Bucket=bucket)
+    assert _err(err) == ("BucketNotEmpty", 409)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"x"
+
+
+def test_missing_bucket_is_no_such_bucket(s3) -> None:
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=_name(), Key="k", Body=b"x")
+    assert _err(err) == ("NoSuchBucket", 404)
+    assert err.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-request-id"]
+
+
+def test_location_constraint_is_kept_and_reported(s3) -> None:
+    name = _name()
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == "eu-west-1"
+
+
+def test_default_location_is_us_east_1_reported_as_null(s3, bucket: str) -> None:
+    assert s3.get_bucket_location(Bucket=bucket)["LocationConstraint"] is None
+
+
+def test_malformed_create_bucket_xml_is_malformed_xml(server) -> None:
+    from conftest import MAIN_KEY, MAIN_SECRET
+    from rawclient import signed_request
+
+    name = _name()
+    r = signed_request(server.endpoint, "PUT", f"/{name}", MAIN_KEY, MAIN_SECRET, body=b"<CreateBucketConfiguration><oops")
+    assert r.status == 400 and b"<Code>MalformedXML</Code>" in r.body
+
+
+def test_every_response_carries_request_ids(s3, bucket: str) -> None:
+    headers = s3.head_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-amz-request-id"] and headers["x-amz-id-2"]
+
+
+def test_unknown_subresource_is_not_implemented(server, bucket: str) -> None:
+    from conftest import MAIN_KEY, MAIN_SECRET
+    from rawclient import signed_request
+
+    r = signed_request(server.endpoint, "GET", f"/{bucket}", MAIN_KEY, MAIN_SECRET, query="website=")
+    assert r.status == 501 and b"<Code>NotImplemented</Code>" in r.body
+
+
+def test_wrong_method_on_object_is_method_not_allowed(server, bucket: str) -> None:
+    from conftest import MAIN_KEY, MAIN_SECRET
+    from rawclient import signed_request
+
+    r = signed_request(server.endpoint, "PATCH", f"/{bucket}/k", MAIN_KEY, MAIN_SECRET)
+    assert r.status == 405 and b"<Code>MethodNotAllowed</Code>" in r.body

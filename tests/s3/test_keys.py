@@ -1,0 +1,62 @@
+"""Keys: any valid UTF-8 up to 1024 bytes is stored exactly; metadata limits; virtual-host style."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+ODD_KEYS = [
+    "../escape",
+    "a//b",
+    "with space",
+    "100%",
+    "plus+sign",
+    "ünïcødé/日本語",
+    "trailing/",
+    "?question#hash",
+    "a&b<c>\"'",
+    "~tilde",
+    "x" * 1024,
+]
+
+
+@pytest.mark.parametrize("key", ODD_KEYS)
+def test_odd_keys_round_trip_exactly(s3, bucket: str, key: str) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
+    assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == key.encode()
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] == len(key.encode())
+
+
+def test_key_over_1024_bytes_is_key_too_long(s3, bucket: str) -> None:
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=bucket, Key="é" * 513, Body=b"x")
+    assert err.value.response["Error"]["Code"] == "KeyTooLongError"
+
+
+def test_user_metadata_over_2_kb_is_refused(s3, bucket: str) -> None:
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", Metadata={"big": "v" * 2100})
+    assert err.value.response["Error"]["Code"] == "MetadataTooLarge"
+
+
+def test_standard_headers_are_stored_and_returned(s3, bucket: str) -> None:
+    s3.put_object(
+        Bucket=bucket, Key="k", Body=b"x", ContentType="text/html", ContentEncoding="identity",
+        ContentDisposition="inline", ContentLanguage="en", CacheControl="max-age=60", Expires="Wed, 21 Oct 2037 07:28:00 GMT",
+    )
+    h = s3.head_object(Bucket=bucket, Key="k")
+    assert (h["ContentType"], h["ContentEncoding"], h["ContentDisposition"], h["ContentLanguage"], h["CacheControl"]) == (
+        "text/html", "identity", "inline", "en", "max-age=60",
+    )
+    assert h["Expires"].year == 2037
+
+
+def test_virtual_host_style_addresses_the_bucket_by_host(server, s3, bucket: str) -> None:
+    from conftest import MAIN_KEY, MAIN_SECRET
+    from rawclient import send, sign_headers
+
+    s3.put_object(Bucket=bucket, Key="v/k", Body=b"vhost")
+    host = f"{bucket}.localhost:{server.port}"
+    headers = sign_headers(f"http://{host}", "GET", "/v/k", MAIN_KEY, MAIN_SECRET, {}, "UNSIGNED-PAYLOAD")
+    r = send(server.endpoint, "GET", "/v/k", {**headers, "Host": host})
+    assert r.status == 200 and r.body == b"vhost"
