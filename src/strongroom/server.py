@@ -16,6 +16,7 @@ from .kms.server_keys import ServerKeyProvider, load_or_create_root_key
 from .meta.engine import MetaStore
 from .service.accounts import Accounts, AccessKey
 from .service.buckets import Buckets
+from .service.listing import Listing
 from .service.multipart import Uploads
 from .service.objects import Objects
 from .service.storage import Storage
@@ -58,6 +59,7 @@ def open_runtime(settings: Settings) -> Runtime:
         buckets=Buckets(meta, settings.region),
         objects=Objects(storage),
         uploads=Uploads(storage),
+        listing=Listing(meta),
     )
     return Runtime(settings, root_key, meta, storage, services)
 

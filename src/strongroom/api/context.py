@@ -16,6 +16,7 @@ from ..grant import Grant
 from ..policy.evaluate import AuthorizationRequest, evaluate
 from ..service.accounts import Accounts
 from ..service.buckets import Buckets
+from ..service.listing import Listing
 from ..service.model import Bucket, Principal
 from ..service.multipart import Uploads
 from ..service.objects import Objects
@@ -36,6 +37,7 @@ class Services:
     buckets: Buckets
     objects: Objects
     uploads: Uploads
+    listing: Listing
 
 
 @dataclass(slots=True)

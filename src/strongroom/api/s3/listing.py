@@ -1,18 +1,181 @@
-"""listing: handlers (being built)."""
+"""Listing handlers: ListObjects (v1, marker paging) and ListObjectsV2 (continuation tokens).
+
+Request parameters and response elements follow the AWS API reference pages "ListObjects" and
+"ListObjectsV2". The paging itself (prefix ranges, delimiter roll-ups, seeks) lives in
+service/listing.py; this module parses and renders.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+from urllib.parse import quote_plus
+
 from ...errors import S3Error
+from ...service.listing import MAX_KEYS_LIMIT, ListedObject, ListingPage, ListQuery
 from ..context import RequestContext
+from ..httpdates import iso8601
 from ..request import S3Request
-from ..response import Response
+from ..response import Response, xml_response
+from ..xml import Node
+
+__all__ = ["list_objects", "list_objects_v2", "encode_continuation_token", "decode_continuation_token"]
+
+# AWS validates max-keys as a signed 32-bit integer before capping it at 1000.
+_MAX_KEYS_PARAM_LIMIT = 2**31 - 1
+# Version byte of the opaque continuation token: base64url(0x01 || UTF-8 of the last entry returned).
+_TOKEN_V1 = b"\x01"
+_ENCODING_URL = "url"
+
+
+def encode_continuation_token(last_entry: str) -> str:
+    """The opaque NextContinuationToken for a page that ended at ``last_entry``."""
+    return base64.urlsafe_b64encode(_TOKEN_V1 + last_entry.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_continuation_token(token: str) -> str:
+    """The position a continuation token resumes after; InvalidArgument if it is not one of ours."""
+    try:
+        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+        if not raw.startswith(_TOKEN_V1):
+            raise ValueError("unknown token version")
+        return raw[len(_TOKEN_V1):].decode("utf-8")
+    except (binascii.Error, ValueError) as exc:
+        raise S3Error(
+            "InvalidArgument", "The continuation token provided is incorrect", extra={"ArgumentName": "continuation-token"}
+        ) from exc
+
+
+def _max_keys(req: S3Request) -> int:
+    value = req.query_value("max-keys")
+    if value is None:
+        return MAX_KEYS_LIMIT
+    text = value
+    digits = text[1:] if text[:1] in ("-", "+") else text
+    if not digits.isdecimal() or not digits.isascii() or abs(int(text)) > _MAX_KEYS_PARAM_LIMIT:
+        raise S3Error(
+            "InvalidArgument", "Provided max-keys not an integer or within integer range", extra={"ArgumentName": "max-keys", "ArgumentValue": value}
+        )
+    number = int(text)
+    if number < 0:
+        raise S3Error(
+            "InvalidArgument", "Argument maxKeys must be an integer between 0 and 2147483647", extra={"ArgumentName": "maxKeys", "ArgumentValue": value}
+        )
+    return min(number, MAX_KEYS_LIMIT)
+
+
+def _url_encoding(req: S3Request) -> bool:
+    value = req.query_value("encoding-type")
+    if value is None:
+        return False
+    if value.lower() != _ENCODING_URL:
+        raise S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", extra={"ArgumentName": "encoding-type", "ArgumentValue": value})
+    return True
+
+
+def _fetch_owner(req: S3Request) -> bool:
+    value = req.query_value("fetch-owner")
+    if value is None or value.lower() == "false":
+        return False
+    if value.lower() == "true":
+        return True
+    raise S3Error("InvalidArgument", "Invalid fetch-owner value", extra={"ArgumentName": "fetch-owner", "ArgumentValue": value})
+
+
+def _common(req: S3Request, after: str | None, fetch_owner: bool) -> ListQuery:
+    # An empty delimiter groups nothing; AWS treats it as absent.
+    return ListQuery(
+        prefix=req.query_value("prefix") or "",
+        delimiter=req.query_value("delimiter") or None,
+        after=after,
+        max_keys=_max_keys(req),
+        fetch_owner=fetch_owner,
+    )
+
+
+class _Encoder:
+    """Applies encoding-type=url to the elements AWS encodes (keys, prefixes, delimiter, markers)."""
+
+    def __init__(self, url: bool) -> None:
+        self.url = url
+
+    def __call__(self, value: str | None) -> str | None:
+        if value is None or not self.url:
+            return value
+        # Form-style, as S3 writes it (space as '+', '/' kept); SDKs decode with unquote_plus.
+        return quote_plus(value, safe="/")
+
+
+def _owner(obj: ListedObject) -> Node:
+    if obj.owner is None:
+        return None
+    return [("ID", obj.owner.canonical_id), ("DisplayName", obj.owner.display_name)]
+
+
+def _contents(page: ListingPage, enc: _Encoder, with_owner: bool) -> list[tuple[str, Node]]:
+    out: list[tuple[str, Node]] = []
+    for obj in page.objects:
+        # Whole seconds, as AWS lists them ("...:30.000Z"), so a listing agrees with HEAD's Last-Modified.
+        modified = iso8601(int(obj.last_modified))
+        item: list[tuple[str, Node]] = [("Key", enc(obj.key)), ("LastModified", modified), ("ETag", obj.etag)]
+        item.extend(("ChecksumAlgorithm", algorithm) for algorithm in obj.checksum_algorithms)
+        item.append(("ChecksumType", obj.checksum_type))
+        item.append(("Size", obj.size))
+        if with_owner:
+            item.append(("Owner", _owner(obj)))
+        item.append(("StorageClass", obj.storage_class))
+        out.append(("Contents", item))
+    out.extend(("CommonPrefixes", [("Prefix", enc(p))]) for p in page.common_prefixes)
+    return out
 
 
 async def list_objects(req: S3Request, ctx: RequestContext) -> Response:
-    """TODO(#2): not built yet."""
-    raise S3Error("NotImplemented")
+    """ListObjects (v1): marker paging; NextMarker only with a delimiter; Owner always."""
+    marker = req.query_value("marker")  # 1. parse
+    query = _common(req, marker or None, fetch_owner=True)
+    enc = _Encoder(_url_encoding(req))
+    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
+    page = await ctx.services.listing.list_objects(grant, bucket, query)  # 3. service
+    next_marker = page.last_entry if page.is_truncated and query.delimiter else None  # 4. render
+    content: list[tuple[str, Node]] = [
+        ("Name", bucket.name),
+        ("Prefix", enc(query.prefix)),
+        ("Marker", enc(marker or "")),
+        ("NextMarker", enc(next_marker)),
+        ("MaxKeys", query.max_keys),
+        ("Delimiter", enc(query.delimiter)),
+        ("IsTruncated", page.is_truncated),
+        ("EncodingType", _ENCODING_URL if enc.url else None),
+    ]
+    content.extend(_contents(page, enc, with_owner=True))
+    return xml_response("ListBucketResult", content)
 
 
 async def list_objects_v2(req: S3Request, ctx: RequestContext) -> Response:
-    """TODO(#2): not built yet."""
-    raise S3Error("NotImplemented")
+    """ListObjectsV2: opaque continuation tokens, start-after, KeyCount, Owner only with fetch-owner."""
+    if req.query_value("list-type") != "2":  # 1. parse
+        raise S3Error("InvalidArgument", "Invalid List Type specified in Request", extra={"ArgumentName": "list-type"})
+    token = req.query_value("continuation-token")
+    start_after = req.query_value("start-after")
+    # The token takes precedence over start-after: it already lies past it.
+    after = decode_continuation_token(token) if token is not None else start_after or None
+    fetch_owner = _fetch_owner(req)
+    query = _common(req, after, fetch_owner)
+    enc = _Encoder(_url_encoding(req))
+    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
+    page = await ctx.services.listing.list_objects(grant, bucket, query)  # 3. service
+    next_token = encode_continuation_token(page.last_entry) if page.is_truncated and page.last_entry else None  # 4.
+    content: list[tuple[str, Node]] = [
+        ("Name", bucket.name),
+        ("Prefix", enc(query.prefix)),
+        ("Delimiter", enc(query.delimiter)),
+        ("MaxKeys", query.max_keys),
+        ("KeyCount", len(page.objects) + len(page.common_prefixes)),
+        ("IsTruncated", page.is_truncated),
+        ("ContinuationToken", token),
+        ("NextContinuationToken", next_token),
+        ("StartAfter", enc(start_after)),
+        ("EncodingType", _ENCODING_URL if enc.url else None),
+    ]
+    content.extend(_contents(page, enc, with_owner=fetch_owner))
+    return xml_response("ListBucketResult", content)

@@ -1,0 +1,223 @@
+"""Listing a bucket's current objects (ListObjects v1/v2), paged from the index, never by loading the bucket.
+
+The rows come from index ``objects_listing`` (bucket, is_latest, key) in byte-wise UTF-8 key order
+(SQLite BINARY collation; COLLATE "C" on PostgreSQL), which is the order S3 lists in. Python compares
+``str`` by code point, which is the same order as UTF-8 bytes, so the in-memory rules agree with the
+index.
+
+A page is a merged, ordered run of *entries*: plain keys and common prefixes (a key whose remainder
+after the prefix holds the delimiter rolls up into prefix + remainder up to and including the
+delimiter). An entry sorts at its own string, so a listing resumed after a position ``p`` skips every
+common prefix ``cp <= p``: resuming after ``photos/`` (or after any key under it) never repeats it.
+When a key rolls up, the next query seeks to the successor of the common prefix instead of scanning
+the keys under it (invariant 6: bounded work per page whatever the bucket holds).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Row, Select, false, select, true
+
+from ..grant import Grant
+from ..meta import schema
+from ..meta.engine import MetaStore
+from .model import Account, Bucket, ObjectKey
+
+__all__ = ["Listing", "ListQuery", "ListedObject", "ListingPage", "MAX_KEYS_LIMIT", "key_successor"]
+
+# S3 returns at most 1000 entries per page, whatever max-keys asks for.
+MAX_KEYS_LIMIT = 1000
+# Rows read after a roll-up seek: small, since the next key is as likely to roll up again.
+_PROBE_ROWS = 8
+_MAX_CODE_POINT = 0x10FFFF
+_SURROGATES = range(0xD800, 0xE000)
+_CHECKSUM_PREFIX = "x-amz-checksum-"
+_CHECKSUM_TYPE = "x-amz-checksum-type"
+_STORAGE_CLASS = "x-amz-storage-class"
+DEFAULT_STORAGE_CLASS = "STANDARD"
+
+
+def key_successor(prefix: str) -> str | None:
+    """The least string greater than every string starting with ``prefix`` (None: no such bound).
+
+    Increments the last code point (skipping the surrogates, which UTF-8 cannot hold), dropping
+    trailing U+10FFFF first; in UTF-8 byte order this is the exclusive upper end of the prefix range.
+    """
+    chars = list(prefix)
+    while chars and ord(chars[-1]) == _MAX_CODE_POINT:
+        chars.pop()
+    if not chars:
+        return None
+    nxt = ord(chars[-1]) + 1
+    if nxt in _SURROGATES:
+        nxt = _SURROGATES.stop
+    chars[-1] = chr(nxt)
+    return "".join(chars)
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """What one page asks for: entries strictly after ``after``, under ``prefix``."""
+
+    prefix: str = ""
+    delimiter: str | None = None
+    after: str | None = None
+    max_keys: int = MAX_KEYS_LIMIT
+    fetch_owner: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListedObject:
+    """One current object as a listing shows it."""
+
+    key: ObjectKey
+    size: int
+    etag: str
+    last_modified: float
+    storage_class: str
+    checksum_algorithms: tuple[str, ...]
+    checksum_type: str | None
+    owner: Account | None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    """One page: objects and common prefixes (each in order), and where the page stopped."""
+
+    objects: tuple[ListedObject, ...]
+    common_prefixes: tuple[str, ...]
+    is_truncated: bool
+    # The last entry (key or common prefix) returned; a truncated listing resumes strictly after it.
+    last_entry: str | None
+
+
+@dataclass(slots=True)
+class _Cursor:
+    """Where the next query starts: ``key > at`` (exclusive) or ``key >= at``; None = past the end."""
+
+    at: str | None
+    exclusive: bool
+
+
+_COLUMNS = (
+    schema.objects.c.key,
+    schema.objects.c.size,
+    schema.objects.c.etag,
+    schema.objects.c.last_modified,
+    schema.objects.c.owner_account,
+    schema.objects.c.headers,
+)
+
+
+def _rows_query(bucket: str, cursor: _Cursor, upper: str | None, limit: int) -> Select[tuple[object, ...]]:
+    o = schema.objects
+    # Equalities (not truthiness or IS) so both planners match the (bucket, is_latest, key) index.
+    stmt = select(*_COLUMNS).where(o.c.bucket == bucket, o.c.is_latest == true(), o.c.is_delete_marker == false())
+    assert cursor.at is not None
+    stmt = stmt.where(o.c.key > cursor.at if cursor.exclusive else o.c.key >= cursor.at)
+    if upper is not None:
+        stmt = stmt.where(o.c.key < upper)
+    return stmt.order_by(o.c.key).limit(limit)
+
+
+def _rolled_up(key: str, prefix: str, delimiter: str | None) -> str | None:
+    """The common prefix a key rolls up into, or None if it is listed as itself."""
+    if not delimiter:
+        return None
+    found = key.find(delimiter, len(prefix))
+    return None if found < 0 else key[: found + len(delimiter)]
+
+
+def _start(query: ListQuery) -> _Cursor:
+    """The first position: after the marker (or at the prefix), past a common prefix the marker is in."""
+    after = query.after
+    if after is None or after < query.prefix:
+        return _Cursor(query.prefix, exclusive=False)
+    if after.startswith(query.prefix):
+        common = _rolled_up(after, query.prefix, query.delimiter)
+        if common is not None:
+            # Every key left under this common prefix rolls up into it, and it sorts at or before
+            # the marker, so it was already returned: seek past all of it.
+            return _Cursor(key_successor(common), exclusive=False)
+    return _Cursor(after, exclusive=True)
+
+
+def _listed(row: Row[tuple[object, ...]], owners: dict[str, Account]) -> ListedObject:
+    m = row._mapping
+    headers: dict[str, str] = json.loads(m["headers"])
+    algorithms = tuple(sorted(k[len(_CHECKSUM_PREFIX):].upper() for k in headers if k.startswith(_CHECKSUM_PREFIX) and k != _CHECKSUM_TYPE))
+    return ListedObject(
+        key=ObjectKey(m["key"]),
+        size=int(m["size"]),
+        etag=str(m["etag"]),
+        last_modified=float(m["last_modified"]),
+        storage_class=headers.get(_STORAGE_CLASS, DEFAULT_STORAGE_CLASS),
+        checksum_algorithms=algorithms,
+        checksum_type=headers.get(_CHECKSUM_TYPE) if algorithms else None,
+        owner=owners.get(str(m["owner_account"])),
+    )
+
+
+def _owners(conn: Connection, account_ids: set[str]) -> dict[str, Account]:
+    if not account_ids:
+        return {}
+    a = schema.accounts
+    rows = conn.execute(select(a).where(a.c.account_id.in_(sorted(account_ids)))).all()
+    return {r.account_id: Account(r.account_id, r.name, r.canonical_id, r.display_name) for r in rows}
+
+
+def _page(conn: Connection, bucket: str, query: ListQuery) -> ListingPage:
+    """One page in one read transaction: batched index reads, seeking past each common prefix."""
+    if query.max_keys <= 0:
+        return ListingPage((), (), False, None)
+    upper = key_successor(query.prefix) if query.prefix else None
+    cursor = _start(query)
+    rows: list[Row[tuple[object, ...]]] = []
+    prefixes: list[str] = []
+    last: str | None = None
+    truncated = False
+    limit = query.max_keys + 1
+    while cursor.at is not None and not truncated:
+        need = query.max_keys - len(rows) - len(prefixes) + 1
+        batch = conn.execute(_rows_query(bucket, cursor, upper, min(limit, need))).all()
+        common: str | None = None
+        for row in batch:
+            key: str = row.key
+            common = _rolled_up(key, query.prefix, query.delimiter)
+            if common is not None and common == last:
+                continue  # still inside the common prefix just returned
+            if len(rows) + len(prefixes) == query.max_keys:
+                truncated = True
+                break
+            if common is None:
+                rows.append(row)
+                last = key
+            else:
+                prefixes.append(common)
+                last = common
+        if truncated or len(batch) < min(limit, need):
+            break
+        if common is not None:
+            # The batch ended inside a common prefix: skip the rest of it with one seek, and read
+            # few rows next, since the following key may well roll up too.
+            cursor = _Cursor(key_successor(common), exclusive=False)
+            limit = _PROBE_ROWS
+        else:
+            cursor = _Cursor(batch[-1].key, exclusive=True)
+            limit = min(limit * 2, query.max_keys + 1)
+    owners = _owners(conn, {str(r.owner_account) for r in rows}) if query.fetch_owner else {}
+    return ListingPage(tuple(_listed(r, owners) for r in rows), tuple(prefixes), truncated, last)
+
+
+class Listing:
+    """Bucket listings over the metadata store."""
+
+    def __init__(self, meta: MetaStore) -> None:
+        self._meta = meta
+
+    async def list_objects(self, grant: Grant, bucket: Bucket, query: ListQuery) -> ListingPage:
+        """One page of the bucket's current objects (delete markers hidden), in key order."""
+        del grant  # the caller's proof of authorisation; listing needs nothing more from it
+        return await self._meta.read(lambda conn: _page(conn, bucket.name, query))
