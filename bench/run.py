@@ -68,47 +68,62 @@ def run_suite(srv: servers.Server, cfg: dict[str, object], body64: bytes, workdi
               profile: load.Profiler, log=print) -> dict[str, object]:  # type: ignore[no-untyped-def]
     t = load.Target.make(srv.name, srv.endpoint, srv.pid)
     res: dict[str, object] = {"endpoint": srv.endpoint}
+    errors: dict[str, str] = {}
+    res["errors"] = errors
+
+    def step(name: str, fn) -> None:  # type: ignore[no-untyped-def]
+        """Run one measurement; a failure is recorded and the suite goes on with the next one."""
+        try:
+            res[name] = fn()
+            log(f"[{srv.name}] {name}: {res[name]}")
+        except Exception as e:  # noqa: BLE001
+            errors[name] = f"{type(e).__name__}: {str(e)[:500]}"
+            log(f"[{srv.name}] {name} FAILED: {errors[name]}")
+            if not srv.alive():
+                raise RuntimeError(f"{srv.name} died; log tail:\n{srv.log_tail()}") from e
+
     for b in ("bench-list", "bench-small", "bench-big"):
         load.ensure_bucket(t, b)
     small = os.urandom(4096)
     nkeys = int(cfg["list_keys"])  # type: ignore[arg-type]
+    wd, cn, th = float(cfg["small_duration"]), int(cfg["wrk_conns"]), int(cfg["wrk_threads"])  # type: ignore[arg-type]
 
-    # LIST: 10k keys of 4 KiB (these are also the GET targets of the 4 KiB GET phase)
+    # 10k keys of 4 KiB: the LIST data and the targets of the 4 KiB GET phase
     keys = [f"k/{i:05d}" for i in range(nkeys)]
     log(f"[{srv.name}] uploading {nkeys} x 4 KiB keys for LIST / GET ...")
     up = load.parallel_puts(t, "bench-list", keys, small, workers=8)
     log(f"[{srv.name}]   {up:.0f} PUT/s from the Python uploader (setup, not a figure)")
     load.check_small_get(t, "bench-list", keys[0], small)
-    res["list"] = load.bench_list(t, "bench-list", nkeys, int(cfg["list_repeats"]))  # type: ignore[arg-type]
-    log(f"[{srv.name}] LIST {nkeys}: {res['list']}")
+    step("list", lambda: load.bench_list(t, "bench-list", nkeys, int(cfg["list_repeats"])))  # type: ignore[arg-type]
 
     # 4 KiB GET with wrk, cycling through presigned GETs of the keys above
-    t.presigner.set_time(None)
-    get_paths = [t.presigner.path("GET", "bench-list", k) for k in keys]
-    res["small_get"] = load.run_wrk(t, "GET", get_paths, 0, float(cfg["small_duration"]),  # type: ignore[arg-type]
-                                    int(cfg["wrk_conns"]), int(cfg["wrk_threads"]), workdir, "get",  # type: ignore[arg-type]
-                                    profile)
-    log(f"[{srv.name}] GET 4 KiB: {res['small_get']}")
+    def small_get() -> dict[str, object]:
+        t.presigner.set_time(None)
+        paths = [t.presigner.path("GET", "bench-list", k) for k in keys]
+        return load.run_wrk(t, "GET", paths, 0, wd, cn, th, workdir, "get", profile)
+
+    step("small_get", small_get)
 
     # 4 KiB PUT with wrk, fresh keys, presigned with UNSIGNED-PAYLOAD.  Warm the bucket first
     # (SeaweedFS grows volumes for a bucket's collection on its first writes).
-    load.parallel_puts(t, "bench-small", [f"warm/{i:04d}" for i in range(300)], small, workers=8)
-    t.presigner.set_time(None)
-    n = int(cfg["put_urls"])  # type: ignore[arg-type]
-    put_paths = (t.presigner.path("PUT", "bench-small", f"s/{i:07d}") for i in range(n))
-    res["small_put"] = load.run_wrk(t, "PUT", put_paths, 4096, float(cfg["small_duration"]),  # type: ignore[arg-type]
-                                    int(cfg["wrk_conns"]), int(cfg["wrk_threads"]), workdir, "put",  # type: ignore[arg-type]
-                                    profile)
-    log(f"[{srv.name}] PUT 4 KiB: {res['small_put']}")
+    def small_put() -> dict[str, object]:
+        load.parallel_puts(t, "bench-small", [f"warm/{i:04d}" for i in range(300)], small, workers=8)
+        t.presigner.set_time(None)
+        n = int(cfg["put_urls"])  # type: ignore[arg-type]
+        paths = (t.presigner.path("PUT", "bench-small", f"s/{i:07d}") for i in range(n))
+        return load.run_wrk(t, "PUT", paths, 4096, wd, cn, th, workdir, "put", profile)
 
-    # 64 MiB PUT then GET, concurrency 1 and 4 (after one untimed warm-up PUT)
+    step("small_put", small_put)
+
+    # 64 MiB PUT then GET, concurrency 1 and 4 (after untimed warm-up PUTs)
     load.parallel_puts(t, "bench-big", ["warm/0", "warm/1"], body64, workers=2)
     for c in (1, 4):
-        t.presigner.set_time(None)
-        r = load.bench_large(t, "bench-big", c, 64 * MiB, float(cfg["large_duration"]),  # type: ignore[arg-type]
-                             int(cfg["large_min_ops"]), body64, profile)  # type: ignore[arg-type]
-        res[f"large_c{c}"] = r
-        log(f"[{srv.name}] 64 MiB c={c}: put {r['put']}  get {r['get']}")
+        def large(c: int = c) -> dict[str, object]:
+            t.presigner.set_time(None)
+            return load.bench_large(t, "bench-big", c, 64 * MiB, float(cfg["large_duration"]),  # type: ignore[arg-type]
+                                    int(cfg["large_min_ops"]), body64, profile)  # type: ignore[arg-type]
+
+        step(f"large_c{c}", large)
     return res
 
 
@@ -237,6 +252,9 @@ def main() -> int:
     print(table(results, args.markdown))
     print()
     print(cpu_table(results, args.markdown))
+    for name, r in results.items():
+        if r.get("errors"):
+            print(f"\n{name}: measurements that failed:", json.dumps(r["errors"], indent=2))
     if failures:
         print("\nfailed:", json.dumps(failures, indent=2))
     if profiles:
