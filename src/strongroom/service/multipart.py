@@ -1,10 +1,205 @@
-"""Multipart uploads (being built)."""
+"""Multipart uploads: create, upload parts, complete, abort, list. The S3 rules of multipart live here.
+
+Each part is sealed independently, under its own fresh data key, into its own blob (invariant 2); the
+completed object's extents are the chosen parts' blobs in order, so completing never rewrites bytes.
+
+Part upload, as numbered steps:
+  1. check the part number and that the upload exists;
+  2. seal the body into a new durable blob (sealing.seal_stream), verifying every digest claim;
+  3. one transaction: the upload must still exist; replace any earlier part with that number
+     (old blob -> garbage, new blob -> live);
+  4. delete the replaced blob (best effort; the sweeper finishes what a crash interrupts).
+
+Completion, as numbered steps:
+  1. validate the requested part list against the stored parts (order, ETags, sizes, checksums);
+  2. compute the multipart ETag and the object checksum (COMPOSITE or FULL_OBJECT);
+  3. one transaction (Objects.commit with ``also``): the upload and the chosen parts must be unchanged;
+     the object row is written, the upload and its part rows removed, unchosen part blobs made garbage;
+  4. delete the garbage blobs.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import secrets
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy import Connection, Row, Select, and_, or_, select
+
+from .. import clock
+from ..errors import S3Error
+from ..grant import Grant
+from ..meta import schema
+from .blobrefs import mark_garbage, mark_live
+from .checksums import ChecksumAlgorithm, ChecksumType, combine_full_object, composite_checksum
+from .model import Bucket, BucketName, Extent, ObjectKey, ObjectVersion, UploadId
+from .objects import Conditions, Objects, object_context, validate_user_metadata
+from .sealing import BodyChecks, SealedWrite, seal_stream
 from .storage import Storage
 
-__all__ = ["Uploads"]
+__all__ = [
+    "Uploads",
+    "Upload",
+    "Part",
+    "CompletedPart",
+    "CompleteRequest",
+    "Completion",
+    "UploadListing",
+    "MAX_PART_NUMBER",
+    "MAX_PART_BYTES",
+    "MIN_PART_BYTES",
+]
+
+MAX_PART_NUMBER = 10_000
+MAX_PART_BYTES = 5 * 1024**3
+MIN_PART_BYTES = 5 * 1024**2  # every part but the last (AWS "Amazon S3 multipart upload limits")
+UPLOAD_ID_BYTES = 32  # 43 url-safe characters, random
+LIST_BATCH_ROWS = 1000
+# Keys of the stored upload headers that describe the upload, not the object.
+_ALGORITHM_KEY = "x-amz-checksum-algorithm"
+_TYPE_KEY = "x-amz-checksum-type"
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """One multipart upload in progress."""
+
+    upload_id: UploadId
+    bucket: BucketName
+    key: ObjectKey
+    initiated: float
+    owner_account: str
+    initiator_arn: str
+    headers: dict[str, str]
+    tags: dict[str, str] | None
+    checksum_algorithm: ChecksumAlgorithm | None
+    checksum_type: ChecksumType | None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One uploaded part: a sealed blob (its extent carries the part number and checksum)."""
+
+    number: int
+    size: int
+    etag: str
+    last_modified: float
+    extent: Extent
+
+    @property
+    def checksum(self) -> str | None:
+        """The part's checksum (base64) in the upload's algorithm, if it has one."""
+        return self.extent.checksum
+
+
+@dataclass(frozen=True, slots=True)
+class CompletedPart:
+    """One <Part> of a CompleteMultipartUpload request."""
+
+    number: int
+    etag: str
+    checksums: dict[ChecksumAlgorithm, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteRequest:
+    """What CompleteMultipartUpload asks for, parsed."""
+
+    parts: list[CompletedPart]
+    object_checksum: tuple[ChecksumAlgorithm, str] | None = None
+    checksum_type: ChecksumType | None = None
+    object_size: int | None = None
+    conditions: Conditions = Conditions()
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The committed object and the checksum it was given."""
+
+    version: ObjectVersion
+    checksum_algorithm: ChecksumAlgorithm | None
+    checksum: str | None
+    checksum_type: ChecksumType | None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadListing:
+    """One page of ListMultipartUploads."""
+
+    uploads: list[Upload]
+    common_prefixes: list[str]
+    truncated: bool
+    next_key_marker: str | None
+    next_upload_id_marker: str | None
+
+
+def _row_to_upload(row: Row[tuple[object, ...]]) -> Upload:
+    m = row._mapping
+    headers: dict[str, str] = json.loads(m["headers"])
+    algorithm = headers.pop(_ALGORITHM_KEY, None)
+    checksum_type = headers.pop(_TYPE_KEY, None)
+    return Upload(
+        upload_id=UploadId(m["upload_id"]),
+        bucket=BucketName(m["bucket"]),
+        key=ObjectKey(m["key"]),
+        initiated=float(m["initiated"]),
+        owner_account=m["owner_account"],
+        initiator_arn=m["initiator_arn"],
+        headers=headers,
+        tags=json.loads(m["tags"]) if m["tags"] else None,
+        checksum_algorithm=ChecksumAlgorithm(algorithm) if algorithm else None,
+        checksum_type=ChecksumType(checksum_type) if checksum_type else None,
+    )
+
+
+def _row_to_part(row: Row[tuple[object, ...]]) -> Part:
+    m = row._mapping
+    return Part(
+        number=int(m["part_number"]),
+        size=int(m["size"]),
+        etag=m["etag"],
+        last_modified=float(m["last_modified"]),
+        extent=Extent.from_json(json.loads(m["extent"])),
+    )
+
+
+def _no_such_upload(upload_id: str) -> S3Error:
+    return S3Error("NoSuchUpload", resource=upload_id, extra={"UploadId": upload_id})
+
+
+def _lock_upload(conn: Connection, bucket: str, key: str, upload_id: str) -> Row[tuple[object, ...]]:
+    """The upload row, locked for this transaction (PostgreSQL; SQLite writers are serial anyway)."""
+    u = schema.uploads
+    where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket) & (u.c.key == key)
+    row = conn.execute(select(u).where(where).with_for_update()).first()
+    if row is None:
+        raise _no_such_upload(upload_id)
+    return row
+
+
+def _part_blobs(conn: Connection, upload_id: str) -> dict[int, str]:
+    p = schema.parts
+    rows = conn.execute(select(p.c.part_number, p.c.extent).where(p.c.upload_id == upload_id)).all()
+    return {int(n): Extent.from_json(json.loads(text)).blob_id for n, text in rows}
+
+
+def _drop_upload(conn: Connection, upload_id: str) -> None:
+    conn.execute(schema.parts.delete().where(schema.parts.c.upload_id == upload_id))
+    conn.execute(schema.uploads.delete().where(schema.uploads.c.upload_id == upload_id))
+
+
+def part_number_or_error(value: str | None) -> int:
+    """partNumber: an integer 1..10000, else InvalidArgument."""
+    if value is None or not value.isdigit() or not 1 <= int(value) <= MAX_PART_NUMBER:
+        raise S3Error(
+            "InvalidArgument",
+            "Part number must be an integer between 1 and 10000, inclusive",
+            extra={"ArgumentName": "partNumber", "ArgumentValue": value or ""},
+        )
+    return int(value)
 
 
 class Uploads:
@@ -12,3 +207,305 @@ class Uploads:
 
     def __init__(self, storage: Storage) -> None:
         self._s = storage
+        self._objects = Objects(storage)
+
+    async def create(
+        self,
+        grant: Grant,
+        bucket: Bucket,
+        key: ObjectKey,
+        *,
+        headers: dict[str, str],
+        tags: dict[str, str] | None,
+        checksum: tuple[ChecksumAlgorithm, ChecksumType] | None,
+        initiator_arn: str,
+    ) -> Upload:
+        """Start an upload: a random url-safe id, the object's headers and tags kept until completion."""
+        validate_user_metadata(headers)
+        upload = Upload(
+            upload_id=UploadId(secrets.token_urlsafe(UPLOAD_ID_BYTES)),
+            bucket=bucket.name,
+            key=key,
+            initiated=clock.now_seconds(),
+            owner_account=bucket.account_id,
+            initiator_arn=initiator_arn,
+            headers=dict(headers),
+            tags=tags,
+            checksum_algorithm=checksum[0] if checksum else None,
+            checksum_type=checksum[1] if checksum else None,
+        )
+        stored = dict(headers)
+        if checksum is not None:
+            stored[_ALGORITHM_KEY], stored[_TYPE_KEY] = checksum[0].value, checksum[1].value
+        row = {
+            "upload_id": upload.upload_id, "bucket": bucket.name, "key": key, "initiated": upload.initiated,
+            "owner_account": bucket.account_id, "initiator_arn": initiator_arn,
+            "headers": json.dumps(stored, separators=(",", ":")), "tags": json.dumps(tags) if tags else None,
+        }
+        await self._s.meta.write(lambda c: c.execute(schema.uploads.insert().values(**row)))
+        return upload
+
+    async def get(self, bucket: Bucket, key: str, upload_id: str) -> Upload:
+        """The upload with this id for this bucket and key, else NoSuchUpload."""
+        u = schema.uploads
+        where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket.name) & (u.c.key == key)
+        row = await self._s.meta.read(lambda c: c.execute(select(u).where(where)).first())
+        if row is None:
+            raise _no_such_upload(upload_id)
+        return _row_to_upload(row)
+
+    async def put_part(self, grant: Grant, upload: Upload, number: int, body: AsyncIterator[bytes], checks: BodyChecks) -> Part:
+        """Seal one part into its own blob and make it part `number` of the upload (replacing any earlier one)."""
+        algorithm = upload.checksum_algorithm  # step 1
+        if algorithm is not None:
+            if checks.checksum_algorithm is None:
+                checks.checksum_algorithm = algorithm  # computed here when the client sends none
+            elif checks.checksum_algorithm is not algorithm:
+                raise S3Error(
+                    "InvalidRequest",
+                    f"Checksum Type mismatch occurred, expected checksum Type: {algorithm.value.lower()}, "
+                    f"actual checksum Type: {checks.checksum_algorithm.value.lower()}",
+                )
+        checks.max_bytes = MAX_PART_BYTES
+        written = await seal_stream(  # step 2
+            body,
+            blobs=self._s.blobs,
+            provider=self._s.sse_s3,
+            provider_key_id=None,
+            context=object_context(upload.bucket, upload.key),
+            segment_bytes=self._s.segment_bytes,
+            checks=checks,
+        )
+        return await self._commit_part(upload, number, written, algorithm)
+
+    async def _commit_part(self, upload: Upload, number: int, written: SealedWrite, algorithm: ChecksumAlgorithm | None) -> Part:
+        now = clock.now_seconds()
+        extent = replace(written.extent, part_number=number, checksum=written.checksum_b64 if algorithm is not None else None)
+        part = Part(number=number, size=extent.size, etag=f'"{written.md5_hex}"', last_modified=now, extent=extent)
+        p = schema.parts
+
+        def transaction(conn: Connection) -> list[str]:  # step 3
+            _lock_upload(conn, upload.bucket, upload.key, upload.upload_id)
+            where = (p.c.upload_id == upload.upload_id) & (p.c.part_number == number)
+            old = conn.execute(select(p.c.extent).where(where)).first()
+            garbage = [Extent.from_json(json.loads(old[0])).blob_id] if old is not None else []
+            conn.execute(p.delete().where(where))
+            conn.execute(
+                p.insert().values(
+                    upload_id=upload.upload_id, part_number=number, size=part.size, etag=part.etag,
+                    last_modified=now, extent=json.dumps(extent.to_json(), separators=(",", ":")),
+                )
+            )
+            mark_live(conn, [extent.blob_id], now)
+            mark_garbage(conn, garbage, now)
+            return garbage
+
+        try:
+            garbage = await self._s.meta.write(transaction)
+        except BaseException:
+            await self._s.delete_blobs([extent.blob_id])
+            raise
+        await self._s.delete_blobs(garbage)  # step 4
+        return part
+
+    async def parts(self, upload: Upload, after: int = 0, limit: int = MAX_PART_NUMBER) -> list[Part]:
+        """The upload's parts numbered above `after`, ascending, at most `limit`."""
+        p = schema.parts
+        query = select(p).where((p.c.upload_id == upload.upload_id) & (p.c.part_number > after)).order_by(p.c.part_number).limit(limit)
+        rows = await self._s.meta.read(lambda c: c.execute(query).all())
+        return [_row_to_part(r) for r in rows]
+
+    async def complete(self, grant: Grant, bucket: Bucket, upload: Upload, request: CompleteRequest) -> Completion:
+        """Assemble the object from the named parts; the upload is gone once this commits."""
+        stored = {p.number: p for p in await self.parts(upload)}
+        chosen = _choose_parts(upload, request.parts, stored)  # step 1
+        size = sum(p.size for p in chosen)
+        if request.object_size is not None and request.object_size != size:
+            raise S3Error("InvalidRequest", f"The provided 'x-amz-mp-object-size' header value {request.object_size} does not match what was computed: {size}")
+        md5s = b"".join(bytes.fromhex(p.etag.strip('"')) for p in chosen)  # step 2
+        etag = f'"{hashlib.md5(md5s).hexdigest()}-{len(chosen)}"'
+        checksum = _object_checksum(upload, request, chosen)
+        headers = dict(upload.headers)
+        if checksum is not None and upload.checksum_algorithm is not None and upload.checksum_type is not None:
+            headers[upload.checksum_algorithm.header_name] = checksum
+            headers["x-amz-checksum-type"] = upload.checksum_type.value
+        chosen_blobs = {p.number: p.extent.blob_id for p in chosen}
+
+        def also(conn: Connection) -> list[str]:  # step 3
+            _lock_upload(conn, upload.bucket, upload.key, upload.upload_id)
+            current = _part_blobs(conn, upload.upload_id)
+            for number, blob_id in chosen_blobs.items():
+                if current.get(number) != blob_id:  # replaced since we looked: the client's list is stale
+                    raise S3Error("InvalidPart", extra={"UploadId": upload.upload_id, "PartNumber": str(number)})
+            _drop_upload(conn, upload.upload_id)
+            keep = set(chosen_blobs.values())
+            return [b for b in current.values() if b not in keep]
+
+        version = await self._objects.commit(  # steps 3-4
+            grant, bucket, upload.key, [p.extent for p in chosen], etag, headers, upload.tags, request.conditions,
+            already_live=True, also=also,
+        )
+        return Completion(version, upload.checksum_algorithm if checksum else None, checksum, upload.checksum_type if checksum else None)
+
+    async def abort(self, grant: Grant, bucket: Bucket, key: str, upload_id: str) -> None:
+        """Remove an upload and its parts; their blobs become garbage."""
+        now = clock.now_seconds()
+
+        def transaction(conn: Connection) -> list[str]:
+            _lock_upload(conn, bucket.name, key, upload_id)
+            garbage = list(_part_blobs(conn, upload_id).values())
+            _drop_upload(conn, upload_id)
+            mark_garbage(conn, garbage, now)
+            return garbage
+
+        garbage = await self._s.meta.write(transaction)
+        await self._s.delete_blobs(garbage)
+
+    async def list_uploads(
+        self, bucket: Bucket, *, prefix: str = "", delimiter: str = "", key_marker: str = "", upload_id_marker: str = "", max_uploads: int = 1000
+    ) -> UploadListing:
+        """Uploads in progress, by key then initiation time; keys past a delimiter roll up into common prefixes."""
+        seek = await self._seek(bucket, key_marker, upload_id_marker)
+        uploads: list[Upload] = []
+        prefixes: list[str] = []
+        last: tuple[str, str | None] | None = None
+        while True:
+            rows = await self._s.meta.read(_fetch(_listing_query(bucket.name, prefix, seek)))
+            for row in rows:
+                upload = _row_to_upload(row)
+                seek = _Seek(upload.key, upload.initiated, upload.upload_id)
+                if not upload.key.startswith(prefix):
+                    return UploadListing(uploads, prefixes, False, None, None)
+                rolled = _common_prefix(upload.key, prefix, delimiter)
+                if rolled is not None and (rolled <= key_marker or rolled in prefixes):
+                    seek = _Seek(_successor(rolled), None, None)
+                    break
+                if len(uploads) + len(prefixes) >= max_uploads:
+                    return UploadListing(uploads, prefixes, True, last[0] if last else None, last[1] if last else None)
+                if rolled is not None:
+                    prefixes.append(rolled)
+                    last = (rolled, None)
+                    seek = _Seek(_successor(rolled), None, None)
+                    break
+                uploads.append(upload)
+                last = (upload.key, upload.upload_id)
+            else:
+                if len(rows) < LIST_BATCH_ROWS:
+                    return UploadListing(uploads, prefixes, False, None, None)
+
+    async def _seek(self, bucket: Bucket, key_marker: str, upload_id_marker: str) -> _Seek:
+        """Where a listing starts: after key-marker, or after upload-id-marker within key-marker's uploads."""
+        if not key_marker:
+            return _Seek("", None, None)
+        if upload_id_marker:
+            u = schema.uploads
+            where = (u.c.bucket == bucket.name) & (u.c.key == key_marker) & (u.c.upload_id == upload_id_marker)
+            row = await self._s.meta.read(lambda c: c.execute(select(u.c.initiated).where(where)).first())
+            if row is not None:
+                return _Seek(key_marker, float(row[0]), upload_id_marker)
+        return _Seek(_successor_key(key_marker), None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Seek:
+    """A position in (key, initiated, upload id) order: strictly after that upload, or (with no upload) at the key."""
+
+    key: str
+    initiated: float | None
+    upload_id: str | None
+
+
+def _listing_query(bucket: str, prefix: str, seek: _Seek) -> Select[tuple[object, ...]]:
+    u = schema.uploads
+    start = max(seek.key, prefix)
+    if seek.initiated is None or seek.upload_id is None or start != seek.key:
+        after = u.c.key >= start
+    else:
+        after = or_(
+            u.c.key > seek.key,
+            and_(u.c.key == seek.key, or_(u.c.initiated > seek.initiated, and_(u.c.initiated == seek.initiated, u.c.upload_id > seek.upload_id))),
+        )
+    return select(u).where((u.c.bucket == bucket) & after).order_by(u.c.key, u.c.initiated, u.c.upload_id).limit(LIST_BATCH_ROWS)
+
+
+def _fetch(query: Select[tuple[object, ...]]) -> Callable[[Connection], Sequence[Row[tuple[object, ...]]]]:
+    return lambda conn: conn.execute(query).all()
+
+
+def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
+    if not delimiter:
+        return None
+    at = key.find(delimiter, len(prefix))
+    return key[: at + len(delimiter)] if at >= 0 else None
+
+
+def _successor(rolled: str) -> str:
+    """The least string above every key that starts with `rolled` (its last character, incremented)."""
+    return rolled[:-1] + chr(ord(rolled[-1]) + 1)
+
+
+def _successor_key(key: str) -> str:
+    """The least string above `key` in code-point (= UTF-8 byte) order."""
+    return key + "\x00"
+
+
+def _choose_parts(upload: Upload, requested: Sequence[CompletedPart], stored: dict[int, Part]) -> list[Part]:
+    """Check the Complete request's part list (AWS CompleteMultipartUpload errors) and return the parts."""
+    if not requested:
+        raise S3Error("MalformedXML", "You must specify at least one part")
+    previous = 0
+    chosen: list[Part] = []
+    for item in requested:
+        if item.number <= previous:
+            raise S3Error("InvalidPartOrder", extra={"UploadId": upload.upload_id})
+        previous = item.number
+        part = stored.get(item.number)
+        invalid = S3Error("InvalidPart", extra={"UploadId": upload.upload_id, "PartNumber": str(item.number), "ETag": item.etag})
+        if part is None or item.etag.strip().strip('"') != part.etag.strip('"'):
+            raise invalid
+        for algorithm, value in item.checksums.items():
+            if algorithm is not upload.checksum_algorithm or value != part.checksum:
+                raise invalid
+        if upload.checksum_type is ChecksumType.COMPOSITE and upload.checksum_algorithm not in item.checksums:
+            assert upload.checksum_algorithm is not None
+            raise S3Error(
+                "InvalidRequest",
+                f"The upload was created using a {upload.checksum_algorithm.value.lower()} checksum. The complete request "
+                f"must include the checksum for each part. It was missing for part {item.number} in the request.",
+            )
+        chosen.append(part)
+    for part in chosen[:-1]:
+        if part.size < MIN_PART_BYTES:
+            raise S3Error(
+                "EntityTooSmall",
+                extra={"ProposedSize": str(part.size), "MinSizeAllowed": str(MIN_PART_BYTES), "PartNumber": str(part.number), "ETag": part.etag},
+            )
+    return chosen
+
+
+def _object_checksum(upload: Upload, request: CompleteRequest, chosen: Sequence[Part]) -> str | None:
+    """The object's checksum from its parts' checksums; the client's claims (type, value) must agree."""
+    algorithm, kind = upload.checksum_algorithm, upload.checksum_type
+    if request.checksum_type is not None and request.checksum_type is not kind:
+        raise S3Error("InvalidRequest", f"The upload was created using the {kind.value if kind else 'null'} checksum mode. The complete request must use the same checksum mode.")
+    if algorithm is None or kind is None:
+        if request.object_checksum is not None:
+            raise S3Error("InvalidRequest", "The upload was created without a checksum algorithm; the complete request cannot carry an object checksum.")
+        return None
+    digests: list[bytes] = []
+    for part in chosen:
+        if part.checksum is None:  # cannot happen: every part of such an upload is checksummed on upload
+            raise S3Error("InvalidPart", extra={"UploadId": upload.upload_id, "PartNumber": str(part.number)})
+        digests.append(base64.b64decode(part.checksum))
+    if kind is ChecksumType.COMPOSITE:
+        value = composite_checksum(algorithm, digests)
+    else:
+        value = combine_full_object(algorithm, [(d, p.size) for d, p in zip(digests, chosen, strict=True)])
+    if request.object_checksum is not None:
+        claimed_algorithm, claimed = request.object_checksum
+        if claimed_algorithm is not algorithm:
+            raise S3Error("InvalidRequest", f"Checksum Type mismatch occurred, expected checksum Type: {algorithm.value.lower()}, actual checksum Type: {claimed_algorithm.value.lower()}")
+        if claimed != value and claimed != value.split("-", 1)[0]:
+            raise S3Error("BadDigest", f"The {algorithm.value} you specified did not match the calculated checksum.")
+    return value
+
