@@ -12,9 +12,14 @@ import zlib
 import pytest
 from botocore.exceptions import ClientError
 
-from strongroom.api.s3.copysource import CopySource, check_copy_source_conditions, parse_copy_source, parse_copy_source_range
+from strongroom.api.s3.copysource import (
+    CopySource,
+    check_copy_source_conditions,
+    parse_copy_source,
+    parse_copy_source_range,
+)
 from strongroom.errors import S3Error
-from strongroom.service.model import BucketName, NULL_VERSION, ObjectKey, ObjectVersion
+from strongroom.service.model import NULL_VERSION, BucketName, ObjectKey, ObjectVersion
 
 SELF_COPY_MESSAGE = (
     "This copy request is illegal because it is trying to copy an object to itself without changing the "
@@ -379,3 +384,19 @@ def test_check_copy_source_conditions_if_match_true_overrides_unmodified_since()
     with pytest.raises(S3Error) as err:
         check_copy_source_conditions({"x-amz-copy-source-if-unmodified-since": "Sat, 01 Jan 2000 00:00:00 GMT"}, version)
     assert err.value.status == 412
+
+
+def test_copy_of_source_larger_than_5_gib_is_invalid_request() -> None:
+    import asyncio
+
+    from strongroom.grant import Grant
+    from strongroom.service.copy import MAX_COPY_SOURCE_BYTES, CopyPlan, Directive, copy_object
+    from strongroom.service.model import Bucket
+
+    huge = ObjectVersion(BucketName("b"), ObjectKey("k"), NULL_VERSION, True, False, MAX_COPY_SOURCE_BYTES + 1, '"e"', 0.0, "acct")
+    plan = CopyPlan(huge, Bucket(BucketName("d"), "acct", "us-east-1", 0.0), ObjectKey("k2"), Directive.COPY, {}, Directive.COPY, None, None, False)
+    grant = Grant.for_worker("test", "acct")
+    with pytest.raises(S3Error) as err:
+        asyncio.run(copy_object(None, grant, grant, plan))  # type: ignore[arg-type]  # rejected before any I/O
+    assert (err.value.code, err.value.status) == ("InvalidRequest", 400)
+    assert "maximum allowable size for a copy source: 5368709120" in err.value.message
