@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,7 @@ def test_after_abort_the_upload_is_gone_and_every_call_is_no_such_upload(s3: Any
     response = s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id)
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert _upload_ids(s3, bucket) == []
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=2, Body=b"x"),
         lambda: s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done}),
         lambda: s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id),
