@@ -367,3 +367,29 @@ def test_upload_part_copy_from_another_accounts_private_bucket_is_access_denied(
         s3_alt.upload_part_copy(Bucket=alt_bucket, Key="stolen", UploadId=upload_id, PartNumber=1, CopySource=f"{bucket}/secret")
     assert _error(err) == ("AccessDenied", 403)
     assert "Parts" not in s3_alt.list_parts(Bucket=alt_bucket, Key="stolen", UploadId=upload_id)
+
+
+def test_concurrent_uploads_of_the_same_part_number_leave_exactly_one(s3: Any, bucket: str) -> None:
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    bodies = {hashlib.md5(b).hexdigest(): b for b in (os.urandom(256 * 1024) for _ in range(6))}
+
+    def send(body: bytes) -> str:
+        return str(s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=body)["ETag"])
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        etags = list(pool.map(send, bodies.values()))
+    listed = s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]
+    assert len(listed) == 1 and listed[0]["ETag"] in etags
+    winner = listed[0]["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": winner}]})
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == bodies[winner.strip('"')]
+
+
+def test_complete_with_if_none_match_on_an_existing_key_is_precondition_failed(s3: Any, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"already here")
+    upload_id, done = _upload(s3, bucket, "k", [b"new"])
+    with pytest.raises(ClientError) as err:
+        s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done}, IfNoneMatch="*")
+    assert _error(err) == ("PreconditionFailed", 412)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"already here"
+    assert _upload_ids(s3, bucket) == [upload_id]

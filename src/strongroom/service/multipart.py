@@ -16,6 +16,9 @@ Completion, as numbered steps:
   3. one transaction (Objects.commit with ``also``): the upload and the chosen parts must be unchanged;
      the object row is written, the upload and its part rows removed, unchosen part blobs made garbage;
   4. delete the garbage blobs.
+
+Past the ~400-line guide because ListMultipartUploads' seek and prefix rollup read only the uploads
+table and share its row mapping; split it out (service/upload_listing.py) if it grows further.
 """
 
 from __future__ import annotations
