@@ -16,9 +16,10 @@ the keys under it (invariant 6: bounded work per page whatever the bucket holds)
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, Select, false, select, true
+from sqlalchemy import Connection, Integer, Row, Select, bindparam, false, select, true
 
 from ..grant import Grant
 from ..meta import schema
@@ -111,15 +112,27 @@ _COLUMNS = (
 )
 
 
-def _rows_query(bucket: str, cursor: _Cursor, upper: str | None, limit: int) -> Select[tuple[object, ...]]:
+def _build_rows_query(exclusive: bool, bounded: bool) -> Select[tuple[object, ...]]:
     o = schema.objects
     # Equalities (not truthiness or IS) so both planners match the (bucket, is_latest, key) index.
-    stmt = select(*_COLUMNS).where(o.c.bucket == bucket, o.c.is_latest == true(), o.c.is_delete_marker == false())
+    stmt = select(*_COLUMNS).where(o.c.bucket == bindparam("bucket"), o.c.is_latest == true(), o.c.is_delete_marker == false())
+    stmt = stmt.where(o.c.key > bindparam("at") if exclusive else o.c.key >= bindparam("at"))
+    if bounded:
+        stmt = stmt.where(o.c.key < bindparam("upper"))
+    return stmt.order_by(o.c.key).limit(bindparam("limit", type_=Integer))
+
+
+# Built once: a page may run a query per common prefix, and reusing a statement skips rebuilding it.
+_ROWS_QUERIES = {(exclusive, bounded): _build_rows_query(exclusive, bounded) for exclusive in (False, True) for bounded in (False, True)}
+
+
+def _rows(conn: Connection, bucket: str, cursor: _Cursor, upper: str | None, limit: int) -> Sequence[Row[tuple[object, ...]]]:
     assert cursor.at is not None
-    stmt = stmt.where(o.c.key > cursor.at if cursor.exclusive else o.c.key >= cursor.at)
+    stmt = _ROWS_QUERIES[(cursor.exclusive, upper is not None)]
+    params: dict[str, object] = {"bucket": bucket, "at": cursor.at, "limit": limit}
     if upper is not None:
-        stmt = stmt.where(o.c.key < upper)
-    return stmt.order_by(o.c.key).limit(limit)
+        params["upper"] = upper
+    return conn.execute(stmt, params).all()
 
 
 def _rolled_up(key: str, prefix: str, delimiter: str | None) -> str | None:
@@ -178,10 +191,11 @@ def _page(conn: Connection, bucket: str, query: ListQuery) -> ListingPage:
     prefixes: list[str] = []
     last: str | None = None
     truncated = False
-    limit = query.max_keys + 1
+    # With a delimiter the next key may roll up (making the rest of a long read waste): start small.
+    limit = _PROBE_ROWS if query.delimiter else query.max_keys + 1
     while cursor.at is not None and not truncated:
         need = query.max_keys - len(rows) - len(prefixes) + 1
-        batch = conn.execute(_rows_query(bucket, cursor, upper, min(limit, need))).all()
+        batch = _rows(conn, bucket, cursor, upper, min(limit, need))
         common: str | None = None
         for row in batch:
             key: str = row.key
