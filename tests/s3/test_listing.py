@@ -287,7 +287,7 @@ def test_list_v2_with_garbage_continuation_token_through_boto3_is_invalid_argume
     assert _error(err) == ("InvalidArgument", 400)
 
 
-@pytest.mark.parametrize("query", [[("list-type", "3")], [("list-type", "")], [("encoding-type", "base64")], [("list-type", "2"), ("fetch-owner", "maybe")]])
+@pytest.mark.parametrize("query", [[("list-type", "3")], [("list-type", "")], [("encoding-type", "base64")], [("encoding-type", "URL")], [("list-type", "2"), ("fetch-owner", "maybe")]])
 def test_list_with_invalid_list_type_encoding_or_fetch_owner_is_invalid_argument(s3, bucket: str, query: list[tuple[str, str]]) -> None:
     assert _raw_error(_raw_list(s3, bucket, query)) == ("InvalidArgument", 400)
 

@@ -68,7 +68,7 @@ def _url_encoding(req: S3Request) -> bool:
     value = req.query_value("encoding-type")
     if value is None:
         return False
-    if value.lower() != _ENCODING_URL:
+    if value != _ENCODING_URL:
         raise S3Error("InvalidArgument", "Invalid Encoding Method specified in Request", extra={"ArgumentName": "encoding-type", "ArgumentValue": value})
     return True
 
