@@ -78,7 +78,7 @@ def _raw_error(response: requests.Response) -> tuple[str, int]:
 # -- contents and fields ------------------------------------------------------------------------
 
 
-def test_list_v2_returns_keys_in_byte_order_with_their_fields(s3, bucket: str) -> None:
+def test_list_v2_returns_keys_in_byte_order_with_their_fields(s3: Any, bucket: str) -> None:
     keys = ["b", "a", "B", "a/b", "é", "z", "_"]
     _put(s3, bucket, keys)
     put = s3.put_object(Bucket=bucket, Key="sized", Body=b"12345")
@@ -97,19 +97,19 @@ def test_list_v2_returns_keys_in_byte_order_with_their_fields(s3, bucket: str) -
     assert "Owner" not in sized
 
 
-def test_list_of_empty_bucket_has_no_contents(s3, bucket: str) -> None:
+def test_list_of_empty_bucket_has_no_contents(s3: Any, bucket: str) -> None:
     listed = s3.list_objects_v2(Bucket=bucket)
     assert "Contents" not in listed and listed["KeyCount"] == 0 and listed["IsTruncated"] is False
     assert "Contents" not in s3.list_objects(Bucket=bucket)
 
 
-def test_list_omits_deleted_objects(s3, bucket: str) -> None:
+def test_list_omits_deleted_objects(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["keep", "gone"])
     s3.delete_object(Bucket=bucket, Key="gone")
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["keep"]
 
 
-def test_list_shows_storage_class_and_checksum_algorithm(s3, server: ServerInfo, bucket: str) -> None:
+def test_list_shows_storage_class_and_checksum_algorithm(s3: Any, server: ServerInfo, bucket: str) -> None:
     # This client sends no checksum unless asked (boto3 otherwise adds CRC32 to every PUT).
     plain = make_client(server.endpoint, request_checksum_calculation="when_required")
     plain.put_object(Bucket=bucket, Key="ia", Body=b"x", StorageClass="STANDARD_IA")  # type: ignore[attr-defined]
@@ -123,7 +123,7 @@ def test_list_shows_storage_class_and_checksum_algorithm(s3, server: ServerInfo,
 # -- prefix and delimiter ------------------------------------------------------------------------
 
 
-def test_list_v2_with_prefix_returns_only_keys_under_it(s3, bucket: str) -> None:
+def test_list_v2_with_prefix_returns_only_keys_under_it(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["photos/a", "photos/b", "photos", "photo", "photos0", "music/a"])
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="photos/")
     assert [o["Key"] for o in listed["Contents"]] == ["photos/a", "photos/b"]
@@ -131,7 +131,7 @@ def test_list_v2_with_prefix_returns_only_keys_under_it(s3, bucket: str) -> None
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix="nothing")
 
 
-def test_list_v2_with_delimiter_rolls_keys_into_common_prefixes(s3, bucket: str) -> None:
+def test_list_v2_with_delimiter_rolls_keys_into_common_prefixes(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a/1", "a/2", "a/b/3", "b/1", "top", "zz/"])
     listed = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
     assert [o["Key"] for o in listed["Contents"]] == ["top"]
@@ -140,14 +140,14 @@ def test_list_v2_with_delimiter_rolls_keys_into_common_prefixes(s3, bucket: str)
     assert listed["Delimiter"] == "/"
 
 
-def test_list_v2_with_prefix_and_delimiter_lists_one_level(s3, bucket: str) -> None:
+def test_list_v2_with_prefix_and_delimiter_lists_one_level(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["notes/summer/july", "notes/summer/june", "notes/winter/jan", "notes/readme", "notes/", "other"])
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="notes/", Delimiter="/")
     assert [o["Key"] for o in listed["Contents"]] == ["notes/", "notes/readme"]
     assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["notes/summer/", "notes/winter/"]
 
 
-def test_list_with_multi_character_delimiter(s3, bucket: str) -> None:
+def test_list_with_multi_character_delimiter(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["x--y--z", "x--w", "x-y", "q--", "plain"])
     listed = s3.list_objects_v2(Bucket=bucket, Delimiter="--")
     assert [o["Key"] for o in listed["Contents"]] == ["plain", "x-y"]
@@ -162,7 +162,7 @@ def test_list_with_multi_character_delimiter(s3, bucket: str) -> None:
 PAGED_KEYS = [f"{d}/{n:02d}" for d in ("a", "b", "c") for n in range(6)] + ["a", "b0", "c/", "d", "é/x"]
 
 
-def test_list_v1_paginator_returns_every_key_once_in_order(s3, bucket: str) -> None:
+def test_list_v1_paginator_returns_every_key_once_in_order(s3: Any, bucket: str) -> None:
     _put(s3, bucket, PAGED_KEYS)
     pages = list(s3.get_paginator("list_objects").paginate(Bucket=bucket, PaginationConfig={"PageSize": 4}))
     assert len(pages) == (len(PAGED_KEYS) + 3) // 4
@@ -170,7 +170,7 @@ def test_list_v1_paginator_returns_every_key_once_in_order(s3, bucket: str) -> N
     assert all(p["IsTruncated"] for p in pages[:-1]) and not pages[-1]["IsTruncated"]
 
 
-def test_list_v1_next_marker_only_with_a_delimiter(s3, bucket: str) -> None:
+def test_list_v1_next_marker_only_with_a_delimiter(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a/1", "a/2", "b", "c/1", "d"])
     plain = s3.list_objects(Bucket=bucket, MaxKeys=2)
     assert plain["IsTruncated"] is True and "NextMarker" not in plain
@@ -186,7 +186,7 @@ def test_list_v1_next_marker_only_with_a_delimiter(s3, bucket: str) -> None:
     assert rest["IsTruncated"] is False and "NextMarker" not in rest
 
 
-def test_list_v1_paginator_with_delimiter_returns_each_common_prefix_once(s3, bucket: str) -> None:
+def test_list_v1_paginator_with_delimiter_returns_each_common_prefix_once(s3: Any, bucket: str) -> None:
     _put(s3, bucket, PAGED_KEYS)
     pages = list(s3.get_paginator("list_objects").paginate(Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": 2}))
     keys = [o["Key"] for p in pages for o in p.get("Contents", [])]
@@ -195,7 +195,7 @@ def test_list_v1_paginator_with_delimiter_returns_each_common_prefix_once(s3, bu
     assert prefixes == ["a/", "b/", "c/", "é/"]
 
 
-def test_list_v2_paginator_returns_every_key_once_in_order(s3, bucket: str) -> None:
+def test_list_v2_paginator_returns_every_key_once_in_order(s3: Any, bucket: str) -> None:
     _put(s3, bucket, PAGED_KEYS)
     pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 5}))
     assert [o["Key"] for p in pages for o in p.get("Contents", [])] == _sorted_bytewise(PAGED_KEYS)
@@ -204,7 +204,7 @@ def test_list_v2_paginator_returns_every_key_once_in_order(s3, bucket: str) -> N
     assert pages[1]["ContinuationToken"] == pages[0]["NextContinuationToken"]
 
 
-def test_list_v2_paginator_with_delimiter_returns_each_common_prefix_once(s3, bucket: str) -> None:
+def test_list_v2_paginator_with_delimiter_returns_each_common_prefix_once(s3: Any, bucket: str) -> None:
     _put(s3, bucket, PAGED_KEYS)
     pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Delimiter="/", PaginationConfig={"PageSize": 1}))
     entries = [(o["Key"]) for p in pages for o in p.get("Contents", [])] + [c["Prefix"] for p in pages for c in p.get("CommonPrefixes", [])]
@@ -212,13 +212,13 @@ def test_list_v2_paginator_with_delimiter_returns_each_common_prefix_once(s3, bu
     assert len(pages) == 7 and all(p["KeyCount"] == 1 for p in pages)
 
 
-def test_list_v2_with_prefix_pages_within_the_prefix(s3, bucket: str) -> None:
+def test_list_v2_with_prefix_pages_within_the_prefix(s3: Any, bucket: str) -> None:
     _put(s3, bucket, PAGED_KEYS)
     pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="b/", PaginationConfig={"PageSize": 4}))
     assert [o["Key"] for p in pages for o in p.get("Contents", [])] == [f"b/{n:02d}" for n in range(6)]
 
 
-def test_list_v2_start_after_lists_keys_strictly_after_it(s3, bucket: str) -> None:
+def test_list_v2_start_after_lists_keys_strictly_after_it(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a", "b", "c", "d"])
     listed = s3.list_objects_v2(Bucket=bucket, StartAfter="b")
     assert [o["Key"] for o in listed["Contents"]] == ["c", "d"]
@@ -228,7 +228,7 @@ def test_list_v2_start_after_lists_keys_strictly_after_it(s3, bucket: str) -> No
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket, StartAfter="d")
 
 
-def test_list_v2_start_after_inside_a_common_prefix_does_not_repeat_it(s3, bucket: str) -> None:
+def test_list_v2_start_after_inside_a_common_prefix_does_not_repeat_it(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a/1", "a/2", "a/3", "b"])
     listed = s3.list_objects_v2(Bucket=bucket, Delimiter="/", StartAfter="a/1")
     assert "CommonPrefixes" not in listed
@@ -237,14 +237,14 @@ def test_list_v2_start_after_inside_a_common_prefix_does_not_repeat_it(s3, bucke
     assert [p["Prefix"] for p in before["CommonPrefixes"]] == ["a/"]
 
 
-def test_list_v2_continuation_token_wins_over_start_after(s3, bucket: str) -> None:
+def test_list_v2_continuation_token_wins_over_start_after(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a", "b", "c", "d"])
     first = s3.list_objects_v2(Bucket=bucket, MaxKeys=2)
     rest = s3.list_objects_v2(Bucket=bucket, ContinuationToken=first["NextContinuationToken"], StartAfter="a")
     assert [o["Key"] for o in rest["Contents"]] == ["c", "d"]
 
 
-def test_list_with_max_keys_zero_is_empty_and_not_truncated(s3, bucket: str) -> None:
+def test_list_with_max_keys_zero_is_empty_and_not_truncated(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a", "b/c"])
     for listed in (s3.list_objects_v2(Bucket=bucket, MaxKeys=0), s3.list_objects(Bucket=bucket, MaxKeys=0, Delimiter="/")):
         assert "Contents" not in listed and "CommonPrefixes" not in listed
@@ -252,7 +252,7 @@ def test_list_with_max_keys_zero_is_empty_and_not_truncated(s3, bucket: str) -> 
         assert listed["MaxKeys"] == 0
 
 
-def test_list_caps_max_keys_at_1000(s3, bucket: str) -> None:
+def test_list_caps_max_keys_at_1000(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a"])
     assert s3.list_objects_v2(Bucket=bucket, MaxKeys=5000)["MaxKeys"] == 1000
 
@@ -261,19 +261,19 @@ def test_list_caps_max_keys_at_1000(s3, bucket: str) -> None:
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "1.5", "", "99999999999"])
-def test_list_with_invalid_max_keys_is_invalid_argument(s3, bucket: str, value: str) -> None:
+def test_list_with_invalid_max_keys_is_invalid_argument(s3: Any, bucket: str, value: str) -> None:
     for query in ([("max-keys", value)], [("list-type", "2"), ("max-keys", value)]):
         assert _raw_error(_raw_list(s3, bucket, query)) == ("InvalidArgument", 400)
 
 
-def test_list_v2_with_negative_max_keys_through_boto3_is_invalid_argument(s3, bucket: str) -> None:
+def test_list_v2_with_negative_max_keys_through_boto3_is_invalid_argument(s3: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as err:
         s3.list_objects_v2(Bucket=bucket, MaxKeys=-1)
     assert _error(err) == ("InvalidArgument", 400)
 
 
 @pytest.mark.parametrize("token", ["not-a-token!", "Zm9v", "", "AQ"])
-def test_list_v2_with_invalid_continuation_token_is_invalid_argument(s3, bucket: str, token: str) -> None:
+def test_list_v2_with_invalid_continuation_token_is_invalid_argument(s3: Any, bucket: str, token: str) -> None:
     response = _raw_list(s3, bucket, [("list-type", "2"), ("continuation-token", token)])
     if token == "AQ":  # a well-formed token for the empty position: lists from the start
         assert response.status_code == 200
@@ -281,21 +281,21 @@ def test_list_v2_with_invalid_continuation_token_is_invalid_argument(s3, bucket:
     assert _raw_error(response) == ("InvalidArgument", 400)
 
 
-def test_list_v2_with_garbage_continuation_token_through_boto3_is_invalid_argument(s3, bucket: str) -> None:
+def test_list_v2_with_garbage_continuation_token_through_boto3_is_invalid_argument(s3: Any, bucket: str) -> None:
     with pytest.raises(ClientError) as err:
         s3.list_objects_v2(Bucket=bucket, ContinuationToken="garbage")
     assert _error(err) == ("InvalidArgument", 400)
 
 
 @pytest.mark.parametrize("query", [[("list-type", "3")], [("list-type", "")], [("encoding-type", "base64")], [("encoding-type", "URL")], [("list-type", "2"), ("fetch-owner", "maybe")]])
-def test_list_with_invalid_list_type_encoding_or_fetch_owner_is_invalid_argument(s3, bucket: str, query: list[tuple[str, str]]) -> None:
+def test_list_with_invalid_list_type_encoding_or_fetch_owner_is_invalid_argument(s3: Any, bucket: str, query: list[tuple[str, str]]) -> None:
     assert _raw_error(_raw_list(s3, bucket, query)) == ("InvalidArgument", 400)
 
 
 # -- encoding, escaping and odd keys -------------------------------------------------------------
 
 
-def test_list_odd_keys_round_trip_through_boto3(s3, bucket: str) -> None:
+def test_list_odd_keys_round_trip_through_boto3(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ODD_KEYS)
     expected = _sorted_bytewise(ODD_KEYS)
     v2 = [o["Key"] for p in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, PaginationConfig={"PageSize": 3}) for o in p["Contents"]]
@@ -305,7 +305,7 @@ def test_list_odd_keys_round_trip_through_boto3(s3, bucket: str) -> None:
         assert s3.get_object(Bucket=bucket, Key=key)["Body"].read() == b"x"
 
 
-def test_list_odd_prefixes_and_start_after_round_trip_through_boto3(s3, bucket: str) -> None:
+def test_list_odd_prefixes_and_start_after_round_trip_through_boto3(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a b/1", "a b/2", "a+b/1", "100%/x", "ü/1"])
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="a b/")["Contents"]] == ["a b/1", "a b/2"]
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="a+b/")["Contents"]] == ["a+b/1"]
@@ -314,7 +314,7 @@ def test_list_odd_prefixes_and_start_after_round_trip_through_boto3(s3, bucket: 
     assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["a+b/", "ü/"]
 
 
-def test_list_without_encoding_type_escapes_keys_in_raw_xml(s3, bucket: str) -> None:
+def test_list_without_encoding_type_escapes_keys_in_raw_xml(s3: Any, bucket: str) -> None:
     keys = ["a&b<c>", "q\"uote's", "plain", "ü 100%+"]
     _put(s3, bucket, keys)
     for query in ([], [("list-type", "2")]):
@@ -326,7 +326,7 @@ def test_list_without_encoding_type_escapes_keys_in_raw_xml(s3, bucket: str) -> 
         assert [e.text for e in root.findall(_ns("Contents/Key"))] == _sorted_bytewise(keys)
 
 
-def test_list_with_encoding_type_url_encodes_keys_prefixes_and_markers(s3, bucket: str) -> None:
+def test_list_with_encoding_type_url_encodes_keys_prefixes_and_markers(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["d ir/a+b", "d ir/sub dir/x", "d ir/ü&%"])
     query = [("encoding-type", "url"), ("prefix", "d ir/"), ("delimiter", "/"), ("marker", "d ir/a b")]
     root = _xml(_raw_list(s3, bucket, query))
@@ -344,7 +344,7 @@ def test_list_with_encoding_type_url_encodes_keys_prefixes_and_markers(s3, bucke
 # -- owner ---------------------------------------------------------------------------------------
 
 
-def test_list_v2_shows_owner_only_with_fetch_owner(s3, bucket: str) -> None:
+def test_list_v2_shows_owner_only_with_fetch_owner(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a"])
     owner = s3.list_buckets()["Owner"]
     with_owner = s3.list_objects_v2(Bucket=bucket, FetchOwner=True)["Contents"][0]
@@ -353,7 +353,7 @@ def test_list_v2_shows_owner_only_with_fetch_owner(s3, bucket: str) -> None:
     assert "Owner" not in s3.list_objects_v2(Bucket=bucket, FetchOwner=False)["Contents"][0]
 
 
-def test_list_v1_always_shows_owner(s3, bucket: str) -> None:
+def test_list_v1_always_shows_owner(s3: Any, bucket: str) -> None:
     _put(s3, bucket, ["a"])
     owner = s3.list_buckets()["Owner"]
     assert s3.list_objects(Bucket=bucket)["Contents"][0]["Owner"]["ID"] == owner["ID"]
@@ -362,7 +362,7 @@ def test_list_v1_always_shows_owner(s3, bucket: str) -> None:
 # -- access and existence ------------------------------------------------------------------------
 
 
-def test_list_of_another_accounts_bucket_is_access_denied(s3, s3_alt, bucket: str) -> None:
+def test_list_of_another_accounts_bucket_is_access_denied(s3: Any, s3_alt: Any, bucket: str) -> None:
     _put(s3, bucket, ["secret"])
     for call in (s3_alt.list_objects_v2, s3_alt.list_objects):
         with pytest.raises(ClientError) as err:
@@ -370,7 +370,7 @@ def test_list_of_another_accounts_bucket_is_access_denied(s3, s3_alt, bucket: st
         assert _error(err) == ("AccessDenied", 403)
 
 
-def test_list_of_missing_bucket_is_no_such_bucket(s3) -> None:
+def test_list_of_missing_bucket_is_no_such_bucket(s3: Any) -> None:
     for call in (s3.list_objects_v2, s3.list_objects):
         with pytest.raises(ClientError) as err:
             call(Bucket="no-such-bucket-for-listing-tests")
