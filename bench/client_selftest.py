@@ -79,11 +79,11 @@ def main() -> None:
             conns = [t.conn() for _ in range(c)]
             import threading
 
-            def put(i: int, n: int = 6) -> None:
+            def put(i: int, n: int = 6, conns: list = conns) -> None:  # type: ignore[type-arg]
                 for _ in range(n):
                     load._put(conns[i], pre.path("PUT", "b", "big"), body)
 
-            def get(i: int, n: int = 6) -> None:
+            def get(i: int, n: int = 6, conns: list = conns) -> None:  # type: ignore[type-arg]
                 buf = memoryview(bytearray(4 * MiB))
                 for _ in range(n):
                     load._get_into(conns[i], pre.path("GET", "b", "big"), buf)

@@ -45,7 +45,6 @@ CYCLE_LUA = HERE / "wrk" / "cycle.lua"
 def s3_client(endpoint: str, retries: int = 3):  # type: ignore[no-untyped-def]
     import boto3
     from botocore.config import Config
-
     from servers import ACCESS_KEY, REGION, SECRET_KEY
 
     return boto3.client(
@@ -181,12 +180,15 @@ class CpuMeter:
         self.c0 = time.process_time()
         self.k0 = _children_cpu()
         self.s0 = group_cpu_seconds(self.pgid)
+        self.b0 = system_busy_seconds()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.wall = time.perf_counter() - self.w0
         self.client_cpu = time.process_time() - self.c0 + _children_cpu() - self.k0
         self.server_cpu = group_cpu_seconds(self.pgid) - self.s0
+        # everything else the machine did meanwhile (other users, the idle other server, the kernel)
+        self.other_cpu = max(0.0, system_busy_seconds() - self.b0 - self.client_cpu - self.server_cpu)
 
     def as_dict(self) -> dict[str, float]:
         w = max(self.wall, 1e-9)
@@ -194,7 +196,16 @@ class CpuMeter:
             "wall_s": round(self.wall, 3),
             "client_cpu_cores": round(self.client_cpu / w, 2),
             "server_cpu_cores": round(self.server_cpu / w, 2),
+            "other_cpu_cores": round(self.other_cpu / w, 2),
         }
+
+
+def system_busy_seconds() -> float:
+    """CPU seconds spent busy (not idle/iowait) by the whole machine, from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    idle = v[3] + (v[4] if len(v) > 4 else 0)
+    return (sum(v[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def _children_cpu() -> float:

@@ -2,9 +2,9 @@
 
     python bench/run.py [--quick] [--only strongroom|seaweedfs] [--profile] [--markdown]
 
-Starts each server in turn (never both at once: they would fight over the same cores), runs the
-same measurements against each, prints a table with the ratio Strongroom/SeaweedFS, and writes
-JSON to bench/out/.  See bench/README.md.
+Starts both servers, then runs each measurement against one server and then the other (only one
+is loaded at any moment), prints a table with the ratio Strongroom/SeaweedFS, and writes JSON to
+bench/out/.  See bench/README.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 from pathlib import Path
 
@@ -64,74 +63,84 @@ def dig(d: dict[str, object] | None, path: tuple[str, ...]) -> float | None:
     return float(cur) if isinstance(cur, (int, float)) else None
 
 
-def run_suite(srv: servers.Server, cfg: dict[str, object], body64: bytes, workdir: Path,
-              profile: load.Profiler, log=print) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    t = load.Target.make(srv.name, srv.endpoint, srv.pid)
-    res: dict[str, object] = {"endpoint": srv.endpoint}
-    errors: dict[str, str] = {}
-    res["errors"] = errors
+class Suite:
+    """The measurements against one running server.  Phases are separate methods so that run.py can
+    interleave the servers phase by phase (both servers are up; only one is loaded at a time)."""
 
-    def step(name: str, fn) -> None:  # type: ignore[no-untyped-def]
+    PHASES = ("list", "small_get", "small_put", "large_c1", "large_c4")
+
+    def __init__(self, srv: servers.Server, cfg: dict[str, object], body64: bytes, workdir: Path,
+                 profile: load.Profiler, log=print) -> None:  # type: ignore[no-untyped-def]
+        self.srv, self.cfg, self.body64, self.workdir, self.profile, self.log = (
+            srv, cfg, body64, workdir, profile, log)
+        self.t = load.Target.make(srv.name, srv.endpoint, srv.pid)
+        self.res: dict[str, object] = {"endpoint": srv.endpoint, "errors": {}}
+        self.small = os.urandom(4096)
+        self.nkeys = int(cfg["list_keys"])  # type: ignore[arg-type]
+        self.keys = [f"k/{i:05d}" for i in range(self.nkeys)]
+
+    def setup(self) -> None:
+        t = self.t
+        for b in ("bench-list", "bench-small", "bench-big"):
+            load.ensure_bucket(t, b)
+        # 10k keys of 4 KiB: the LIST data and the targets of the 4 KiB GET phase
+        self.log(f"[{t.name}] uploading {self.nkeys} x 4 KiB keys for LIST / GET ...")
+        up = load.parallel_puts(t, "bench-list", self.keys, self.small, workers=8)
+        self.log(f"[{t.name}]   {up:.0f} PUT/s from the Python uploader (setup, not a figure)")
+        load.check_small_get(t, "bench-list", self.keys[0], self.small)
+        # warm-ups, untimed (SeaweedFS grows volumes for a bucket's collection on its first writes)
+        load.parallel_puts(t, "bench-small", [f"warm/{i:04d}" for i in range(300)], self.small, workers=8)
+        load.parallel_puts(t, "bench-big", ["warm/0", "warm/1"], self.body64, workers=2)
+
+    def run(self, phase: str) -> None:
         """Run one measurement; a failure is recorded and the suite goes on with the next one."""
+        errors: dict[str, str] = self.res["errors"]  # type: ignore[assignment]
         try:
-            res[name] = fn()
-            log(f"[{srv.name}] {name}: {res[name]}")
+            self.res[phase] = getattr(self, "_" + phase)()
+            self.log(f"[{self.t.name}] {phase}: {self.res[phase]}")
         except Exception as e:  # noqa: BLE001
-            errors[name] = f"{type(e).__name__}: {str(e)[:500]}"
-            log(f"[{srv.name}] {name} FAILED: {errors[name]}")
-            if not srv.alive():
-                raise RuntimeError(f"{srv.name} died; log tail:\n{srv.log_tail()}") from e
+            errors[phase] = f"{type(e).__name__}: {str(e)[:500]}"
+            self.log(f"[{self.t.name}] {phase} FAILED: {errors[phase]}")
+            if not self.srv.alive():
+                raise RuntimeError(f"{self.t.name} died; log tail:\n{self.srv.log_tail()}") from e
 
-    for b in ("bench-list", "bench-small", "bench-big"):
-        load.ensure_bucket(t, b)
-    small = os.urandom(4096)
-    nkeys = int(cfg["list_keys"])  # type: ignore[arg-type]
-    wd, cn, th = float(cfg["small_duration"]), int(cfg["wrk_conns"]), int(cfg["wrk_threads"])  # type: ignore[arg-type]
+    def _wrk(self, method: str, paths, size: int, tag: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+        c = self.cfg
+        return load.run_wrk(self.t, method, paths, size, float(c["small_duration"]), int(c["wrk_conns"]),  # type: ignore[arg-type]
+                            int(c["wrk_threads"]), self.workdir, tag, self.profile)  # type: ignore[arg-type]
 
-    # 10k keys of 4 KiB: the LIST data and the targets of the 4 KiB GET phase
-    keys = [f"k/{i:05d}" for i in range(nkeys)]
-    log(f"[{srv.name}] uploading {nkeys} x 4 KiB keys for LIST / GET ...")
-    up = load.parallel_puts(t, "bench-list", keys, small, workers=8)
-    log(f"[{srv.name}]   {up:.0f} PUT/s from the Python uploader (setup, not a figure)")
-    load.check_small_get(t, "bench-list", keys[0], small)
-    step("list", lambda: load.bench_list(t, "bench-list", nkeys, int(cfg["list_repeats"])))  # type: ignore[arg-type]
+    def _list(self) -> dict[str, object]:
+        return load.bench_list(self.t, "bench-list", self.nkeys, int(self.cfg["list_repeats"]))  # type: ignore[arg-type]
 
-    # 4 KiB GET with wrk, cycling through presigned GETs of the keys above
-    def small_get() -> dict[str, object]:
-        t.presigner.set_time(None)
-        paths = [t.presigner.path("GET", "bench-list", k) for k in keys]
-        return load.run_wrk(t, "GET", paths, 0, wd, cn, th, workdir, "get", profile)
+    def _small_get(self) -> dict[str, object]:
+        # cycle through presigned GETs of the 10k LIST keys
+        self.t.presigner.set_time(None)
+        return self._wrk("GET", [self.t.presigner.path("GET", "bench-list", k) for k in self.keys], 0, "get")
 
-    step("small_get", small_get)
+    def _small_put(self) -> dict[str, object]:
+        # fresh keys, presigned with UNSIGNED-PAYLOAD; the 4 KiB body is made by the Lua script
+        self.t.presigner.set_time(None)
+        n = int(self.cfg["put_urls"])  # type: ignore[arg-type]
+        paths = (self.t.presigner.path("PUT", "bench-small", f"s/{i:07d}") for i in range(n))
+        return self._wrk("PUT", paths, 4096, "put")
 
-    # 4 KiB PUT with wrk, fresh keys, presigned with UNSIGNED-PAYLOAD.  Warm the bucket first
-    # (SeaweedFS grows volumes for a bucket's collection on its first writes).
-    def small_put() -> dict[str, object]:
-        load.parallel_puts(t, "bench-small", [f"warm/{i:04d}" for i in range(300)], small, workers=8)
-        t.presigner.set_time(None)
-        n = int(cfg["put_urls"])  # type: ignore[arg-type]
-        paths = (t.presigner.path("PUT", "bench-small", f"s/{i:07d}") for i in range(n))
-        return load.run_wrk(t, "PUT", paths, 4096, wd, cn, th, workdir, "put", profile)
+    def _large(self, c: int) -> dict[str, object]:
+        self.t.presigner.set_time(None)
+        return load.bench_large(self.t, "bench-big", c, 64 * MiB, float(self.cfg["large_duration"]),  # type: ignore[arg-type]
+                                int(self.cfg["large_min_ops"]), self.body64, self.profile)  # type: ignore[arg-type]
 
-    step("small_put", small_put)
+    def _large_c1(self) -> dict[str, object]:
+        return self._large(1)
 
-    # 64 MiB PUT then GET, concurrency 1 and 4 (after untimed warm-up PUTs)
-    load.parallel_puts(t, "bench-big", ["warm/0", "warm/1"], body64, workers=2)
-    for c in (1, 4):
-        def large(c: int = c) -> dict[str, object]:
-            t.presigner.set_time(None)
-            return load.bench_large(t, "bench-big", c, 64 * MiB, float(cfg["large_duration"]),  # type: ignore[arg-type]
-                                    int(cfg["large_min_ops"]), body64, profile)  # type: ignore[arg-type]
-
-        step(f"large_c{c}", large)
-    return res
+    def _large_c4(self) -> dict[str, object]:
+        return self._large(4)
 
 
 def table(results: dict[str, dict[str, object]], markdown: bool) -> str:
     a, b = "strongroom", "seaweedfs"
     hdr = ["measure", "Strongroom", "SeaweedFS", "ratio SR/SW", "target", "met"]
     rows = []
-    for label, path, unit, higher, target in ROWS:
+    for label, path, unit, _higher, target in ROWS:
         va, vb = dig(results.get(a), path), dig(results.get(b), path)
         ratio = va / vb if va is not None and vb else None
         met = ""
@@ -139,7 +148,9 @@ def table(results: dict[str, dict[str, object]], markdown: bool) -> str:
             lim = float(target.split()[1].rstrip("x"))
             ok = ratio >= lim if target.startswith(">=") else ratio <= lim
             met = "yes" if ok else "NO"
-        fmt = (lambda v: "-" if v is None else (f"{v:.3f}" if unit == "s" else f"{v:,.1f}"))  # noqa: E731
+        def fmt(v: float | None, unit: str = unit) -> str:
+            return "-" if v is None else (f"{v:.3f}" if unit == "s" else f"{v:,.1f}")
+
         rows.append([f"{label} ({unit})", fmt(va), fmt(vb), "-" if ratio is None else f"{ratio:.2f}x",
                      target or "", met])
     if markdown:
@@ -152,21 +163,23 @@ def table(results: dict[str, dict[str, object]], markdown: bool) -> str:
 
 
 def cpu_table(results: dict[str, dict[str, object]], markdown: bool) -> str:
-    """Where the CPU went per phase: client (Python + wrk) vs server, in cores."""
+    """Where the CPU went per phase, in cores: the server, the client (Python + wrk), and everything
+    else on the machine (other users' processes, the idle other server)."""
     phases = [("LIST", ("list",)), ("GET 4 KiB", ("small_get",)), ("PUT 4 KiB", ("small_put",)),
               ("PUT 64 MiB c1", ("large_c1", "put")), ("GET 64 MiB c1", ("large_c1", "get")),
               ("PUT 64 MiB c4", ("large_c4", "put")), ("GET 64 MiB c4", ("large_c4", "get"))]
     hdr = ["phase"]
     for s in ORDER:
         if s in results:
-            hdr += [f"{s} server cores", f"{s} client cores"]
+            hdr += [f"{s} server", f"{s} client", f"{s} other"]
     rows = []
     for label, p in phases:
         r = [label]
         for s in ORDER:
             if s in results:
-                sv, cl = dig(results[s], (*p, "server_cpu_cores")), dig(results[s], (*p, "client_cpu_cores"))
-                r += ["-" if sv is None else f"{sv:.2f}", "-" if cl is None else f"{cl:.2f}"]
+                for k in ("server_cpu_cores", "client_cpu_cores", "other_cpu_cores"):
+                    v = dig(results[s], (*p, k))
+                    r.append("-" if v is None else f"{v:.2f}")
         rows.append(r)
     if markdown:
         return "\n".join(["| " + " | ".join(hdr) + " |", "|" + "---|" * len(hdr),
@@ -214,13 +227,14 @@ def main() -> int:
     results: dict[str, dict[str, object]] = {}
     failures: dict[str, str] = {}
     profiles: list[Path] = []
-    for name in ORDER:
-        if args.only and name != args.only:
-            continue
-        print(f"== {name}", flush=True)
-        try:
-            with servers.STARTERS[name](keep=args.keep) as srv, \
-                    tempfile.TemporaryDirectory(prefix="bench-wrk-") as wd:
+    names = [n for n in ORDER if not args.only or n == args.only]
+    with contextlib.ExitStack() as stack:
+        wd = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-wrk-")))
+        suites: dict[str, Suite] = {}
+        for name in names:
+            print(f"== starting {name}", flush=True)
+            try:
+                srv = stack.enter_context(servers.STARTERS[name](keep=args.keep))
                 prof: load.Profiler = load._no_profile
                 if args.profile and name == "strongroom":
                     import pyspy
@@ -230,14 +244,24 @@ def main() -> int:
                             profiles.append(args.out / f"profile-{phase}.txt")
                             return pyspy.record(_pid, phase, args.out)
                         return contextlib.nullcontext()
-                t0 = time.perf_counter()
-                results[name] = run_suite(srv, cfg, body64, Path(wd), prof,
-                                          log=lambda s: print(s, flush=True))
-                results[name]["suite_wall_s"] = round(time.perf_counter() - t0, 1)
-        except Exception as e:  # noqa: BLE001
-            failures[name] = f"{type(e).__name__}: {e}"
-            traceback.print_exc()
-            print(f"!! {name} failed: {failures[name]}", flush=True)
+                suite = Suite(srv, cfg, body64, wd, prof, log=lambda s: print(s, flush=True))
+                suite.setup()
+                suites[name] = suite
+                results[name] = suite.res
+            except Exception as e:  # noqa: BLE001
+                failures[name] = f"{type(e).__name__}: {e}"
+                traceback.print_exc()
+                print(f"!! {name} failed: {failures[name]}", flush=True)
+        # Interleave: each phase runs against one server, then the other, so that background load
+        # on a shared machine affects both alike.  The idle server's CPU shows up as "other".
+        for phase in Suite.PHASES:
+            for name, suite in list(suites.items()):
+                try:
+                    suite.run(phase)
+                except Exception as e:  # noqa: BLE001
+                    failures[name] = f"{type(e).__name__}: {e}"
+                    print(f"!! {name} failed: {failures[name]}", flush=True)
+                    del suites[name]
 
     doc = {**meta, "results": results, "failures": failures}
     ratios = {}
