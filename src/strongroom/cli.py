@@ -70,7 +70,8 @@ def server(ctx: click.Context, host: str | None, port: int | None, data_dir: Pat
     created = ensure_root_account(runtime)
     runtime.meta.close()
     if created is not None and not settings.root_secret_key:
-        click.echo("Created account %r (id %s)." % (created.principal.account.name, created.principal.account.account_id))
+        acct = created.principal.account
+        click.echo(f"Created account {acct.name!r} (id {acct.account_id}).")
         click.echo(f"Root access key: {created.access_key_id}")
         click.echo(f"Root secret key: {created.secret}  (shown once; keep it safe)")
     os.environ[_RESOLVED_ENV] = settings.model_dump_json()
@@ -205,7 +206,7 @@ def sweep(ctx: click.Context, grace_seconds: float | None, as_json: bool) -> Non
 
     runtime = _runtime(ctx)
     report = Sweeper(runtime.storage, runtime.settings.orphan_grace_seconds).sweep_sync(grace_seconds)
-    _print(as_json, {"garbage": report.garbage, "orphans": report.orphans, "temporary": report.temporary})
+    _print(as_json, {"garbage": str(report.garbage), "orphans": str(report.orphans), "temporary": str(report.temporary)})
 
 
 def _account(runtime: Any, name: str) -> Any:

@@ -72,7 +72,10 @@ def _read_file(path: Path) -> dict[str, Any]:
         data = tomllib.loads(text)
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a table of settings")
-    return data.get("strongroom", data)
+    section = data.get("strongroom", data)
+    if not isinstance(section, dict):
+        raise ValueError(f"{path}: [strongroom] must be a table")
+    return section
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
@@ -82,7 +85,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 
     class _Configured(Settings):
         @classmethod
-        def settings_customise_sources(  # type: ignore[override]
+        def settings_customise_sources(
             cls,
             settings_cls: type[BaseSettings],
             init_settings: PydanticBaseSettingsSource,

@@ -14,7 +14,7 @@ from .config import Settings
 from .crypto.keys import DataKey
 from .kms.server_keys import ServerKeyProvider, load_or_create_root_key
 from .meta.engine import MetaStore
-from .service.accounts import Accounts, AccessKey
+from .service.accounts import AccessKey, Accounts
 from .service.buckets import Buckets
 from .service.listing import Listing
 from .service.multipart import Uploads

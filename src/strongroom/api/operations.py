@@ -51,7 +51,7 @@ def _versioned(plain: str, versioned: str) -> Callable[[S3Request], str]:
     return lambda req: versioned if req.query_value("versionId") not in (None, "") else plain
 
 
-S, B, O = Target.SERVICE, Target.BUCKET, Target.OBJECT
+S, B, OBJ = Target.SERVICE, Target.BUCKET, Target.OBJECT
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("ListBuckets", "GET", S, service.list_buckets, _always("s3:ListAllMyBuckets")),
@@ -66,18 +66,18 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("PutBucketTagging", "PUT", B, tagging.put_bucket_tagging, _always("s3:PutBucketTagging"), ("tagging",)),
     Operation("DeleteBucketTagging", "DELETE", B, tagging.delete_bucket_tagging, _always("s3:PutBucketTagging"), ("tagging",)),
     Operation("DeleteObjects", "POST", B, object.delete_objects, _always("s3:DeleteObject"), ("delete",)),
-    Operation("PutObject", "PUT", O, object.put_object, _always("s3:PutObject")),
-    Operation("CopyObject", "PUT", O, copy.copy_object, _always("s3:PutObject"), (), "x-amz-copy-source"),
-    Operation("GetObject", "GET", O, object.get_object, _versioned("s3:GetObject", "s3:GetObjectVersion")),
-    Operation("HeadObject", "HEAD", O, object.head_object, _versioned("s3:GetObject", "s3:GetObjectVersion")),
-    Operation("DeleteObject", "DELETE", O, object.delete_object, _versioned("s3:DeleteObject", "s3:DeleteObjectVersion")),
-    Operation("GetObjectTagging", "GET", O, tagging.get_object_tagging, _versioned("s3:GetObjectTagging", "s3:GetObjectVersionTagging"), ("tagging",)),
-    Operation("PutObjectTagging", "PUT", O, tagging.put_object_tagging, _versioned("s3:PutObjectTagging", "s3:PutObjectVersionTagging"), ("tagging",)),
-    Operation("DeleteObjectTagging", "DELETE", O, tagging.delete_object_tagging, _versioned("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"), ("tagging",)),
-    Operation("CreateMultipartUpload", "POST", O, multipart.create_multipart_upload, _always("s3:PutObject"), ("uploads",)),
-    Operation("UploadPart", "PUT", O, multipart.upload_part, _always("s3:PutObject"), ("partNumber", "uploadId")),
-    Operation("UploadPartCopy", "PUT", O, multipart.upload_part_copy, _always("s3:PutObject"), ("partNumber", "uploadId"), "x-amz-copy-source"),
-    Operation("CompleteMultipartUpload", "POST", O, multipart.complete_multipart_upload, _always("s3:PutObject"), ("uploadId",)),
-    Operation("AbortMultipartUpload", "DELETE", O, multipart.abort_multipart_upload, _always("s3:AbortMultipartUpload"), ("uploadId",)),
-    Operation("ListParts", "GET", O, multipart.list_parts, _always("s3:ListMultipartUploadParts"), ("uploadId",)),
+    Operation("PutObject", "PUT", OBJ, object.put_object, _always("s3:PutObject")),
+    Operation("CopyObject", "PUT", OBJ, copy.copy_object, _always("s3:PutObject"), (), "x-amz-copy-source"),
+    Operation("GetObject", "GET", OBJ, object.get_object, _versioned("s3:GetObject", "s3:GetObjectVersion")),
+    Operation("HeadObject", "HEAD", OBJ, object.head_object, _versioned("s3:GetObject", "s3:GetObjectVersion")),
+    Operation("DeleteObject", "DELETE", OBJ, object.delete_object, _versioned("s3:DeleteObject", "s3:DeleteObjectVersion")),
+    Operation("GetObjectTagging", "GET", OBJ, tagging.get_object_tagging, _versioned("s3:GetObjectTagging", "s3:GetObjectVersionTagging"), ("tagging",)),
+    Operation("PutObjectTagging", "PUT", OBJ, tagging.put_object_tagging, _versioned("s3:PutObjectTagging", "s3:PutObjectVersionTagging"), ("tagging",)),
+    Operation("DeleteObjectTagging", "DELETE", OBJ, tagging.delete_object_tagging, _versioned("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"), ("tagging",)),
+    Operation("CreateMultipartUpload", "POST", OBJ, multipart.create_multipart_upload, _always("s3:PutObject"), ("uploads",)),
+    Operation("UploadPart", "PUT", OBJ, multipart.upload_part, _always("s3:PutObject"), ("partNumber", "uploadId")),
+    Operation("UploadPartCopy", "PUT", OBJ, multipart.upload_part_copy, _always("s3:PutObject"), ("partNumber", "uploadId"), "x-amz-copy-source"),
+    Operation("CompleteMultipartUpload", "POST", OBJ, multipart.complete_multipart_upload, _always("s3:PutObject"), ("uploadId",)),
+    Operation("AbortMultipartUpload", "DELETE", OBJ, multipart.abort_multipart_upload, _always("s3:AbortMultipartUpload"), ("uploadId",)),
+    Operation("ListParts", "GET", OBJ, multipart.list_parts, _always("s3:ListMultipartUploadParts"), ("uploadId",)),
 )

@@ -19,7 +19,7 @@ __all__ = ["S3_XMLNS", "parse_xml", "render_xml", "Node", "strip_ns", "child_tex
 S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MAX_XML_BYTES = 1 << 20
 
-Node = Union[str, int, bool, None, Sequence[tuple[str, "Node"]]]
+Node = Union[str, int, bool, None, Sequence[tuple[str, "Node"]]]  # noqa: UP007 - a recursive alias needs Union
 
 
 def strip_ns(tag: str) -> str:
@@ -71,4 +71,5 @@ def render_xml(root_tag: str, content: Node, *, xmlns: str | None = S3_XMLNS) ->
     """Render a document with an XML declaration."""
     root = Element(root_tag, {"xmlns": xmlns} if xmlns else {})
     _fill(root, content)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="utf-8", xml_declaration=False)
+    body: bytes = tostring(root, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + body

@@ -22,7 +22,17 @@ from ..grant import Grant
 from ..meta import schema
 from ..meta.engine import MetaStore
 from .blobrefs import mark_garbage, mark_live
-from .model import NULL_VERSION, Bucket, BucketName, Extent, ObjectKey, ObjectVersion, VersionId, extents_from_text, extents_to_text
+from .model import (
+    NULL_VERSION,
+    Bucket,
+    BucketName,
+    Extent,
+    ObjectKey,
+    ObjectVersion,
+    VersionId,
+    extents_from_text,
+    extents_to_text,
+)
 from .sealing import BodyChecks, read_extents, seal_stream
 from .storage import Storage
 

@@ -13,12 +13,12 @@ import asyncio
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..blob.store import BlobStore, BlobWriter
-from ..crypto.keys import DataKey
 from ..crypto.errors import IntegrityError
+from ..crypto.keys import DataKey
 from ..crypto.sealed import HEADER_BYTES, TAG_BYTES, Opener, Sealer, segment_count, span_for_range
 from ..errors import S3Error
 from ..kms.provider import KeyProvider
@@ -94,7 +94,7 @@ async def seal_stream(
     writer = blobs.create(blob_id)
     work = _SegmentWork(sealer, writer, checks)
     loop = asyncio.get_running_loop()
-    pending: Future[None] | asyncio.Future[None] | None = None
+    pending: asyncio.Future[None] | None = None
     size = 0
     try:
         writer.write(sealer.header)

@@ -26,4 +26,8 @@ class Storage:
     async def delete_blobs(self, blob_ids: list[str]) -> None:
         """Best-effort delete of unreferenced blobs (the sweeper retries what fails)."""
         if blob_ids:
-            await asyncio.to_thread(lambda: [self.blobs.delete(b) for b in blob_ids])
+            await asyncio.to_thread(self._delete_all, blob_ids)
+
+    def _delete_all(self, blob_ids: list[str]) -> None:
+        for blob_id in blob_ids:
+            self.blobs.delete(blob_id)

@@ -8,6 +8,7 @@ grace period, so in-flight uploads are never touched.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -32,6 +33,16 @@ class SweepReport:
     temporary: int
 
 
+def _garbage_batch(conn: Connection) -> list[str]:
+    b = schema.blobs
+    return [str(r[0]) for r in conn.execute(select(b.c.blob_id).where(~b.c.live).limit(GARBAGE_BATCH)).all()]
+
+
+def _known(conn: Connection, batch: list[str]) -> set[str]:
+    b = schema.blobs
+    return {str(r[0]) for r in conn.execute(select(b.c.blob_id).where(b.c.blob_id.in_(batch))).all()}
+
+
 class Sweeper:
     """One pass at a time over the blob store and the blobs table."""
 
@@ -46,7 +57,7 @@ class Sweeper:
         b = schema.blobs
         garbage = 0
         while True:
-            ids = self._s.meta.read_sync(lambda c: [r[0] for r in c.execute(select(b.c.blob_id).where(~b.c.live).limit(GARBAGE_BATCH)).all()])
+            ids = self._s.meta.read_sync(_garbage_batch)
             if not ids:
                 break
             for blob_id in ids:
@@ -61,7 +72,7 @@ class Sweeper:
         candidates = [blob_id for blob_id, mtime in self._s.blobs.list_blobs() if mtime < cutoff]
         for start in range(0, len(candidates), GARBAGE_BATCH):
             batch = candidates[start : start + GARBAGE_BATCH]
-            known = self._s.meta.read_sync(lambda c, batch=batch: {r[0] for r in c.execute(select(b.c.blob_id).where(b.c.blob_id.in_(batch))).all()})
+            known = self._s.meta.read_sync(functools.partial(_known, batch=batch))
             for blob_id in batch:
                 if blob_id not in known:
                     self._s.blobs.delete(blob_id)

@@ -108,7 +108,7 @@ def _checksum_algorithm(req: S3Request) -> ChecksumAlgorithm | None:
         except ValueError as exc:
             raise S3Error("InvalidRequest", "Value for x-amz-checksum-algorithm header is invalid.") from exc
         if present and present[0] is not algorithm:
-            raise S3Error("InvalidRequest", f"Value for x-amz-sdk-checksum-algorithm header is invalid.")
+            raise S3Error("InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.")
         return algorithm
     return present[0] if present else None
 
