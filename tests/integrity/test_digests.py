@@ -63,9 +63,9 @@ def test_put_with_wrong_checksum_header_is_bad_digest(server, s3, bucket: str) -
     assert _absent(s3, bucket, "k")
 
 
-def test_put_with_malformed_checksum_header_is_invalid_request(server, s3, bucket: str) -> None:
+def test_put_with_malformed_checksum_header_is_bad_digest(server, s3, bucket: str) -> None:
     r = signed_request(server.endpoint, "PUT", f"/{bucket}/k", MAIN_KEY, MAIN_SECRET, body=b"data", headers={"x-amz-checksum-crc32": "###"})
-    assert r.status == 400 and b"<Code>InvalidRequest</Code>" in r.body
+    assert r.status == 400 and b"<Code>BadDigest</Code>" in r.body
     assert _absent(s3, bucket, "k")
 
 

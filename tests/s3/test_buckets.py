@@ -39,10 +39,18 @@ def test_invalid_bucket_names_are_rejected(s3, name: str) -> None:
     assert _err(err) == ("InvalidBucketName", 400)
 
 
-def test_creating_my_own_bucket_again_is_already_owned_by_you(s3, bucket: str) -> None:
+def test_creating_my_own_bucket_again_outside_us_east_1_is_already_owned_by_you(s3) -> None:
+    name = _name()
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     with pytest.raises(ClientError) as err:
-        s3.create_bucket(Bucket=bucket)
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     assert _err(err) == ("BucketAlreadyOwnedByYou", 409)
+
+
+def test_recreating_my_own_bucket_in_us_east_1_succeeds_and_keeps_its_objects(s3, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"kept")
+    assert s3.create_bucket(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"kept"
 
 
 def test_creating_another_accounts_bucket_is_already_exists(s3_alt, bucket: str) -> None:

@@ -86,3 +86,18 @@ def test_put_if_match_replaces_only_the_matching_version(s3, obj) -> None:
     assert _status(err) == 412
     s3.put_object(Bucket=bucket, Key="k", Body=b"v3", IfMatch=etag)
     assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v3"
+
+
+def test_put_if_none_match_with_the_current_etag_is_412_and_another_etag_writes(s3, obj) -> None:
+    bucket, etag = obj
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"v2", IfNoneMatch=etag)
+    assert _status(err) == 412
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v3", IfNoneMatch='"someotheretag"')
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"v3"
+
+
+def test_put_if_match_on_a_missing_key_is_no_such_key(s3, bucket: str) -> None:
+    with pytest.raises(ClientError) as err:
+        s3.put_object(Bucket=bucket, Key="absent", Body=b"v", IfMatch="*")
+    assert _status(err) == 404 and err.value.response["Error"]["Code"] == "NoSuchKey"

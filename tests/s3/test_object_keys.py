@@ -60,3 +60,9 @@ def test_virtual_host_style_addresses_the_bucket_by_host(server, s3, bucket: str
     headers = sign_headers(f"http://{host}", "GET", "/v/k", MAIN_KEY, MAIN_SECRET, {}, "UNSIGNED-PAYLOAD")
     r = send(server.endpoint, "GET", "/v/k", {**headers, "Host": host})
     assert r.status == 200 and r.body == b"vhost"
+
+
+def test_tagging_header_with_a_key_without_value_stores_an_empty_value(s3, bucket: str) -> None:
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging="foo=bar&bare")
+    tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"]}
+    assert tags == {"foo": "bar", "bare": ""}

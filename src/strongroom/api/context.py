@@ -81,9 +81,7 @@ class RequestContext:
         """Authorise an operation on the request's bucket (or an object in it): NoSuchBucket first."""
         assert req.bucket is not None
         bucket = await self.buckets.get(req.bucket)
-        if bucket is None:
-            if self.principal is None:
-                raise S3Error("AccessDenied")
+        if bucket is None:  # AWS says so to anonymous callers too: bucket names are public
             raise S3Error("NoSuchBucket", resource=req.bucket, extra={"BucketName": req.bucket})
         resource = f"arn:aws:s3:::{bucket.name}" + (f"/{req.key}" if req.key is not None else "")
         return self._evaluate(self.operation.action(req), resource, bucket.account_id), bucket

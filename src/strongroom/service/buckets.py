@@ -79,10 +79,15 @@ class Buckets:
 
         def insert(conn: Connection) -> Bucket:
             t = schema.buckets
-            existing = conn.execute(select(t.c.account_id).where(t.c.name == bucket_name)).first()
+            existing = conn.execute(select(t.c.account_id, t.c.region).where(t.c.name == bucket_name)).first()
             if existing is not None:
-                code = "BucketAlreadyOwnedByYou" if existing.account_id == grant.account_id else "BucketAlreadyExists"
-                raise S3Error(code, resource=bucket_name, extra={"BucketName": bucket_name})
+                if existing.account_id != grant.account_id:
+                    raise S3Error("BucketAlreadyExists", resource=bucket_name, extra={"BucketName": bucket_name})
+                # AWS CreateBucket: "in us-east-1, for legacy compatibility, re-creating a bucket you
+                # already own returns 200 OK"; every other region answers BucketAlreadyOwnedByYou.
+                if existing.region == "us-east-1" and region == "us-east-1":
+                    return _bucket(conn.execute(select(t).where(t.c.name == bucket_name)).one())
+                raise S3Error("BucketAlreadyOwnedByYou", resource=bucket_name, extra={"BucketName": bucket_name})
             count = conn.execute(select(t.c.name).where(t.c.account_id == grant.account_id).limit(MAX_BUCKETS_PER_ACCOUNT)).all()
             if len(count) >= MAX_BUCKETS_PER_ACCOUNT:
                 raise S3Error("TooManyBuckets")

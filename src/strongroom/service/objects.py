@@ -64,7 +64,8 @@ def validate_user_metadata(headers: Mapping[str, str]) -> None:
 class Conditions:
     """Write preconditions checked inside the committing transaction (If-None-Match / If-Match on PUT)."""
 
-    if_none_match_any: bool = False
+    # The If-None-Match header as sent: "*" (no current object) or ETags the current one must not have.
+    if_none_match: str | None = None
     if_match: str | None = None
 
 
@@ -98,12 +99,14 @@ def _current_row(conn: Connection, bucket: str, key: str) -> Row[tuple[object, .
 
 
 def _check_conditions(conn: Connection, bucket: str, key: str, conditions: Conditions) -> None:
-    if not conditions.if_none_match_any and conditions.if_match is None:
+    if conditions.if_none_match is None and conditions.if_match is None:
         return
     current = _current_row(conn, bucket, key)
     exists = current is not None and not current.is_delete_marker
-    if conditions.if_none_match_any and exists:
-        raise S3Error("PreconditionFailed", resource=key, extra={"Condition": "If-None-Match"})
+    if conditions.if_none_match is not None and exists:
+        assert current is not None
+        if etag_matches(conditions.if_none_match, current.etag):
+            raise S3Error("PreconditionFailed", resource=key, extra={"Condition": "If-None-Match"})
     if conditions.if_match is not None:
         if not exists:
             raise S3Error("NoSuchKey", resource=key)
@@ -250,6 +253,38 @@ class Objects:
 
         garbage = await self._meta.write(transaction)
         await self._s.delete_blobs(garbage)
+
+    async def delete_version(self, grant: Grant, bucket: Bucket, key: str, version_id: str) -> bool:
+        """Delete exactly one version (or delete marker) of a key; True if it was a delete marker.
+
+        A missing "null" version succeeds, as in S3. Any other id that names no version is malformed
+        (AWS: 400 "Invalid version id specified"): only "null" versions exist until versioning lands
+        (TODO(#2): tell well-formed ids, whose absence is a success, from malformed ones).
+        Deleting the latest version makes the newest remaining one latest.
+        """
+        now = clock.now_seconds()
+        o = schema.objects
+
+        def transaction(conn: Connection) -> tuple[list[str], bool]:
+            where = (o.c.bucket == bucket.name) & (o.c.key == key) & (o.c.version_id == version_id)
+            row = conn.execute(select(o.c.extents, o.c.is_latest, o.c.is_delete_marker).where(where)).first()
+            if row is None:
+                if version_id != NULL_VERSION:
+                    raise S3Error("InvalidArgument", "Invalid version id specified", extra={"ArgumentName": "versionId", "ArgumentValue": version_id})
+                return [], False
+            conn.execute(o.delete().where(where))
+            if row.is_latest:
+                key_rows = (o.c.bucket == bucket.name) & (o.c.key == key)
+                newest = conn.execute(select(o.c.row_id).where(key_rows).order_by(o.c.last_modified.desc(), o.c.row_id.desc()).limit(1)).first()
+                if newest is not None:
+                    conn.execute(o.update().where(o.c.row_id == newest.row_id).values(is_latest=True))
+            garbage = [e.blob_id for e in extents_from_text(row.extents)]
+            mark_garbage(conn, garbage, now)
+            return garbage, bool(row.is_delete_marker)
+
+        garbage, was_marker = await self._meta.write(transaction)
+        await self._s.delete_blobs(garbage)
+        return was_marker
 
     async def put_tags(self, grant: Grant, version: ObjectVersion, tags: dict[str, str] | None) -> None:
         """Replace (or remove, with None) an object version's tag set."""

@@ -132,18 +132,26 @@ def body_checks(req: S3Request) -> BodyChecks:
         checks.checksum_algorithm = algorithm
         header_value = req.headers.get(algorithm.header_name)
         if header_value is not None:
-            parse_checksum_header_value(algorithm, header_value)
+            _claimed_checksum(algorithm, header_value)
             checks.checksum_value = lambda: header_value
         else:
             def from_trailer() -> str | None:
                 value = req.trailers.get(algorithm.header_name)
                 if value is None:
                     return None
-                parse_checksum_header_value(algorithm, value)
+                _claimed_checksum(algorithm, value)
                 return value
 
             checks.checksum_value = from_trailer
     return checks
+
+
+def _claimed_checksum(algorithm: ChecksumAlgorithm, value: str) -> None:
+    """A claimed checksum that cannot be the body's digest is a digest mismatch, as AWS answers (BadDigest)."""
+    try:
+        parse_checksum_header_value(algorithm, value)
+    except S3Error as exc:
+        raise S3Error("BadDigest", f"The {algorithm.value} you specified did not match the calculated checksum.") from exc
 
 
 def verify_small_body(req: S3Request, body: bytes, *, required: bool) -> None:
@@ -170,7 +178,7 @@ def parse_tagging_header(value: str | None) -> dict[str, str] | None:
     if value is None:
         return None
     try:
-        pairs = parse_qsl(value, keep_blank_values=True, strict_parsing=bool(value))
+        pairs = parse_qsl(value, keep_blank_values=True)
     except ValueError as exc:
         raise S3Error("InvalidArgument", "The header 'x-amz-tagging' shall be encoded as UTF-8 then URLEncoded URL query parameters without tag name duplicates.") from exc
     tags: dict[str, str] = {}

@@ -186,20 +186,23 @@ def _parse_complete(body: bytes, req: S3Request) -> CompleteRequest:
     if claimed:
         algorithm, value = claimed[0]
         # A COMPOSITE value arrives as "<base64>-<N>"; the digest before the dash must still be well formed.
-        parse_checksum_header_value(algorithm, value.strip().split("-", 1)[0])
+        # A malformed one cannot match the computed checksum: BadDigest (Ceph s3-tests
+        # test_multipart_checksum_sha256, not marked fails_on_aws), not InvalidRequest as on PutObject.
+        try:
+            parse_checksum_header_value(algorithm, value.strip().split("-", 1)[0])
+        except S3Error:
+            raise S3Error("BadDigest", f"The {algorithm.value} you specified did not match the calculated checksum.") from None
         object_checksum = (algorithm, value.strip())
     size = req.headers.get(MP_OBJECT_SIZE_HEADER)
     if size is not None and not size.strip().isdigit():
         raise S3Error("InvalidRequest", f"Value for {MP_OBJECT_SIZE_HEADER} header is invalid.")
     if_none_match = req.headers.get("if-none-match")
-    if if_none_match is not None and if_none_match.strip() != "*":
-        raise S3Error("NotImplemented", "If-None-Match on CompleteMultipartUpload supports only '*'")
     return CompleteRequest(
         parts=[_parse_part(e) for e in elements],
         object_checksum=object_checksum,
         checksum_type=_checksum_type(req.headers.get(CHECKSUM_TYPE_HEADER)),
         object_size=int(size) if size is not None else None,
-        conditions=Conditions(if_none_match_any=if_none_match is not None, if_match=req.headers.get("if-match")),
+        conditions=Conditions(if_none_match=if_none_match, if_match=req.headers.get("if-match")),
     )
 
 
@@ -214,8 +217,7 @@ async def complete_multipart_upload(req: S3Request, ctx: RequestContext) -> Resp
     key = validate_key(req.key or "")  # 1. parse (headers), 2. authorize, then the body
     grant, bucket = await ctx.authorize_bucket(req)
     request = _parse_complete(await req.read_body(COMPLETE_MAX_BYTES), req)
-    upload = await ctx.uploads.get(bucket, key, _upload_id(req))  # 3. service
-    done = await ctx.uploads.complete(grant, bucket, upload, request)
+    done = await ctx.uploads.complete(grant, bucket, key, _upload_id(req), request)  # 3. service (a retry: same answer)
     version = done.version  # 4. render
     content: list[tuple[str, Node]] = [
         ("Location", _location(req, bucket.name, key)),

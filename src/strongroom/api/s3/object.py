@@ -19,10 +19,7 @@ __all__ = ["put_object", "get_object", "head_object", "delete_object", "delete_o
 
 
 def _put_conditions(req: S3Request) -> Conditions:
-    if_none_match = req.headers.get("if-none-match")
-    if if_none_match is not None and if_none_match.strip() != "*":
-        raise S3Error("NotImplemented", "If-None-Match on PUT supports only '*'")
-    return Conditions(if_none_match_any=if_none_match is not None, if_match=req.headers.get("if-match"))
+    return Conditions(if_none_match=req.headers.get("if-none-match"), if_match=req.headers.get("if-match"))
 
 
 def check_put_length(req: S3Request) -> None:
@@ -81,16 +78,18 @@ def _part_range(req: S3Request, version: ObjectVersion) -> tuple[int, int] | Non
     if not value.isdigit() or not 1 <= int(value) <= 10000:
         raise S3Error("InvalidArgument", "Part number must be an integer between 1 and 10000, inclusive", extra={"ArgumentName": "partNumber"})
     number = int(value)
+    # A part the object does not have is 400 InvalidPart, as AWS answers (Ceph s3-tests
+    # test_multipart_get_part, test_non_multipart_get_part); a non-multipart object is part 1.
     if not version.parts_count:
         if number != 1:
-            raise S3Error("InvalidPartNumber")
+            raise S3Error("InvalidPart")
         return (0, version.size - 1) if version.size else None
     offset = 0
     for extent in version.extents:
         if extent.part_number == number:
             return offset, offset + extent.size - 1
         offset += extent.size
-    raise S3Error("InvalidPartNumber")
+    raise S3Error("InvalidPart")
 
 
 async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, dict[str, str], int, int, int]:
@@ -140,11 +139,20 @@ async def head_object(req: S3Request, ctx: RequestContext) -> Response:
 
 
 async def delete_object(req: S3Request, ctx: RequestContext) -> Response:
-    """DeleteObject: remove the current version (a missing key is not an error)."""
-    key = validate_key(req.key or "")
-    grant, bucket = await ctx.authorize_bucket(req)
-    await ctx.objects.delete(grant, bucket, ObjectKey(key))
-    return empty_response(204)
+    """DeleteObject: remove the current version, or exactly the one versionId names (missing is not an error)."""
+    key = validate_key(req.key or "")  # 1. parse
+    version_id = req.query_value("versionId")
+    if version_id == "":
+        raise S3Error("InvalidArgument", "Version id cannot be the empty string", extra={"ArgumentName": "versionId", "ArgumentValue": ""})
+    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
+    if version_id is None:  # 3. service
+        await ctx.objects.delete(grant, bucket, ObjectKey(key))
+        return empty_response(204)
+    was_marker = await ctx.objects.delete_version(grant, bucket, key, version_id)
+    headers = {"x-amz-version-id": version_id}  # 4. render
+    if was_marker:
+        headers["x-amz-delete-marker"] = "true"
+    return empty_response(204, headers)
 
 
 __all__ += ["delete_objects"]
