@@ -272,13 +272,23 @@ def test_list_v2_with_negative_max_keys_through_boto3_is_invalid_argument(s3: An
     assert _error(err) == ("InvalidArgument", 400)
 
 
-@pytest.mark.parametrize("token", ["not-a-token!", "Zm9v", "", "AQ"])
+@pytest.mark.parametrize("token", ["not-a-token!", "Zm9v", "AQ"])
 def test_list_v2_with_invalid_continuation_token_is_invalid_argument(s3: Any, bucket: str, token: str) -> None:
     response = _raw_list(s3, bucket, [("list-type", "2"), ("continuation-token", token)])
     if token == "AQ":  # a well-formed token for the empty position: lists from the start
         assert response.status_code == 200
         return
     assert _raw_error(response) == ("InvalidArgument", 400)
+
+
+def test_list_v2_with_empty_continuation_token_lists_from_the_start_and_echoes_it(s3: Any, bucket: str) -> None:
+    _put(s3, bucket, ["bar", "baz", "foo"])
+    listed = s3.list_objects_v2(Bucket=bucket, ContinuationToken="")
+    assert listed["ContinuationToken"] == ""
+    assert listed["IsTruncated"] is False
+    assert [o["Key"] for o in listed["Contents"]] == ["bar", "baz", "foo"]
+    after = s3.list_objects_v2(Bucket=bucket, ContinuationToken="", StartAfter="bar")
+    assert [o["Key"] for o in after["Contents"]] == ["baz", "foo"]
 
 
 def test_list_v2_with_garbage_continuation_token_through_boto3_is_invalid_argument(s3: Any, bucket: str) -> None:
@@ -331,14 +341,28 @@ def test_list_with_encoding_type_url_encodes_keys_prefixes_and_markers(s3: Any, 
     query = [("encoding-type", "url"), ("prefix", "d ir/"), ("delimiter", "/"), ("marker", "d ir/a b")]
     root = _xml(_raw_list(s3, bucket, query))
     assert root.findtext(_ns("EncodingType")) == "url"
-    assert root.findtext(_ns("Prefix")) == "d+ir/"
-    assert root.findtext(_ns("Marker")) == "d+ir/a+b"
+    assert root.findtext(_ns("Prefix")) == "d%20ir/"
+    assert root.findtext(_ns("Marker")) == "d%20ir/a%20b"
     assert root.findtext(_ns("Delimiter")) == "/"
-    assert [e.text for e in root.findall(_ns("Contents/Key"))] == ["d+ir/a%2Bb", "d+ir/%C3%BC%26%25"]
-    assert [e.text for e in root.findall(_ns("CommonPrefixes/Prefix"))] == ["d+ir/sub+dir/"]
+    assert [e.text for e in root.findall(_ns("Contents/Key"))] == ["d%20ir/a%2Bb", "d%20ir/%C3%BC%26%25"]
+    assert [e.text for e in root.findall(_ns("CommonPrefixes/Prefix"))] == ["d%20ir/sub%20dir/"]
     v2 = _xml(_raw_list(s3, bucket, [("list-type", "2"), ("encoding-type", "url"), ("start-after", "d ir/a b")]))
-    assert v2.findtext(_ns("StartAfter")) == "d+ir/a+b"
-    assert v2.findtext(_ns("Contents/Key")) == "d+ir/a%2Bb"
+    assert v2.findtext(_ns("StartAfter")) == "d%20ir/a%20b"
+    assert v2.findtext(_ns("Contents/Key")) == "d%20ir/a%2Bb"
+
+
+def test_list_with_encoding_type_url_through_boto3_encodes_space_as_percent_20_and_plus_as_2b(s3: Any, bucket: str) -> None:
+    # Asked for explicitly, so botocore hands back the encoded values untouched (s3-tests
+    # test_bucket_list_encoding_basic checks exactly these).
+    _put(s3, bucket, ["foo+1/bar", "foo/bar/xyzzy", "quux ab/thud", "asdf+b", "t~il-de_.x"])
+    for call in (s3.list_objects, s3.list_objects_v2):
+        listed = call(Bucket=bucket, Delimiter="/", EncodingType="url")
+        assert [o["Key"] for o in listed["Contents"]] == ["asdf%2Bb", "t~il-de_.x"]
+        assert [p["Prefix"] for p in listed["CommonPrefixes"]] == ["foo%2B1/", "foo/", "quux%20ab/"]
+    # Left to botocore (which adds encoding-type=url itself), the same keys decode back exactly.
+    decoded = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert [p["Prefix"] for p in decoded["CommonPrefixes"]] == ["foo+1/", "foo/", "quux ab/"]
+    assert [o["Key"] for o in decoded["Contents"]] == ["asdf+b", "t~il-de_.x"]
 
 
 # -- owner ---------------------------------------------------------------------------------------

@@ -61,6 +61,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GetBucketLocation", "GET", B, bucket.get_bucket_location, _always("s3:GetBucketLocation"), ("location",)),
     Operation("ListObjects", "GET", B, listing.list_objects, _always("s3:ListBucket")),
     Operation("ListObjectsV2", "GET", B, listing.list_objects_v2, _always("s3:ListBucket"), ("list-type",)),
+    Operation("ListObjectVersions", "GET", B, listing.list_object_versions, _always("s3:ListBucketVersions"), ("versions",)),
     Operation("ListMultipartUploads", "GET", B, multipart.list_multipart_uploads, _always("s3:ListBucketMultipartUploads"), ("uploads",)),
     Operation("GetBucketTagging", "GET", B, tagging.get_bucket_tagging, _always("s3:GetBucketTagging"), ("tagging",)),
     Operation("PutBucketTagging", "PUT", B, tagging.put_bucket_tagging, _always("s3:PutBucketTagging"), ("tagging",)),

@@ -1,7 +1,8 @@
-"""Listing handlers: ListObjects (v1, marker paging) and ListObjectsV2 (continuation tokens).
+"""Listing handlers: ListObjects (v1, marker paging), ListObjectsV2 (continuation tokens) and
+ListObjectVersions (key and version-id markers).
 
-Request parameters and response elements follow the AWS API reference pages "ListObjects" and
-"ListObjectsV2". The paging itself (prefix ranges, delimiter roll-ups, seeks) lives in
+Request parameters and response elements follow the AWS API reference pages "ListObjects",
+"ListObjectsV2" and "ListObjectVersions". The paging itself (prefix ranges, delimiter roll-ups, seeks) lives in
 service/listing.py; this module parses and renders.
 """
 
@@ -9,17 +10,25 @@ from __future__ import annotations
 
 import base64
 import binascii
-from urllib.parse import quote_plus
+from urllib.parse import quote
 
 from ...errors import S3Error
-from ...service.listing import MAX_KEYS_LIMIT, ListedObject, ListingPage, ListQuery
+from ...service.listing import (
+    MAX_KEYS_LIMIT,
+    ListedObject,
+    ListedVersion,
+    ListingPage,
+    ListQuery,
+    VersionQuery,
+    VersionsPage,
+)
 from ..context import RequestContext
 from ..httpdates import iso8601
 from ..request import S3Request
 from ..response import Response, xml_response
 from ..xml import Node
 
-__all__ = ["list_objects", "list_objects_v2", "encode_continuation_token", "decode_continuation_token"]
+__all__ = ["list_objects", "list_objects_v2", "list_object_versions", "encode_continuation_token", "decode_continuation_token"]
 
 # AWS validates max-keys as a signed 32-bit integer before capping it at 1000.
 _MAX_KEYS_PARAM_LIMIT = 2**31 - 1
@@ -102,11 +111,13 @@ class _Encoder:
     def __call__(self, value: str | None) -> str | None:
         if value is None or not self.url:
             return value
-        # Form-style, as S3 writes it (space as '+', '/' kept); SDKs decode with unquote_plus.
-        return quote_plus(value, safe="/")
+        # Percent-encoding with '/' and the RFC 3986 unreserved characters kept: a space is %20 and
+        # '+' is %2B (s3-tests test_bucket_list_encoding_basic, as AWS answers). botocore decodes with
+        # unquote_plus, which reads both back unchanged; a bare '+' would come back as a space.
+        return quote(value, safe="/")
 
 
-def _owner(obj: ListedObject) -> Node:
+def _owner(obj: ListedObject | ListedVersion) -> Node:
     if obj.owner is None:
         return None
     return [("ID", obj.owner.canonical_id), ("DisplayName", obj.owner.display_name)]
@@ -155,10 +166,11 @@ async def list_objects_v2(req: S3Request, ctx: RequestContext) -> Response:
     """ListObjectsV2: opaque continuation tokens, start-after, KeyCount, Owner only with fetch-owner."""
     if req.query_value("list-type") != "2":  # 1. parse
         raise S3Error("InvalidArgument", "Invalid List Type specified in Request", extra={"ArgumentName": "list-type"})
+    # An empty token is no token (s3-tests test_bucket_listv2_continuationtoken_empty), yet echoed.
     token = req.query_value("continuation-token")
     start_after = req.query_value("start-after")
     # The token takes precedence over start-after: it already lies past it.
-    after = decode_continuation_token(token) if token is not None else start_after or None
+    after = decode_continuation_token(token) if token else start_after or None
     fetch_owner = _fetch_owner(req)
     query = _common(req, after, fetch_owner)
     enc = _Encoder(_url_encoding(req))
@@ -179,3 +191,55 @@ async def list_objects_v2(req: S3Request, ctx: RequestContext) -> Response:
     ]
     content.extend(_contents(page, enc, with_owner=fetch_owner))
     return xml_response("ListBucketResult", content)
+
+
+def _version_entry(version: ListedVersion, enc: _Encoder) -> tuple[str, Node]:
+    modified = iso8601(int(version.last_modified))
+    head: list[tuple[str, Node]] = [("Key", enc(version.key)), ("VersionId", version.version_id), ("IsLatest", version.is_latest)]
+    if version.is_delete_marker:
+        return "DeleteMarker", [*head, ("LastModified", modified), ("Owner", _owner(version))]
+    item = [*head, ("LastModified", modified), ("ETag", version.etag), ("Size", version.size), ("StorageClass", version.storage_class)]
+    item.append(("Owner", _owner(version)))
+    item.extend(("ChecksumAlgorithm", algorithm) for algorithm in version.checksum_algorithms)
+    item.append(("ChecksumType", version.checksum_type))
+    return "Version", item
+
+
+def _version_query(req: S3Request) -> VersionQuery:
+    key_marker = req.query_value("key-marker") or None
+    version_id_marker = req.query_value("version-id-marker") or None
+    if version_id_marker is not None and key_marker is None:
+        raise S3Error(
+            "InvalidArgument", "A version-id marker cannot be specified without a key marker.",
+            extra={"ArgumentName": "version-id-marker", "ArgumentValue": version_id_marker},
+        )
+    common = _common(req, None, fetch_owner=True)
+    return VersionQuery(common.prefix, common.delimiter, key_marker, version_id_marker, common.max_keys)
+
+
+def _versions_content(page: VersionsPage, enc: _Encoder) -> list[tuple[str, Node]]:
+    out = [_version_entry(v, enc) for v in page.versions]
+    out.extend(("CommonPrefixes", [("Prefix", enc(p))]) for p in page.common_prefixes)
+    return out
+
+
+async def list_object_versions(req: S3Request, ctx: RequestContext) -> Response:
+    """ListObjectVersions: every version and delete marker, by key then newest first, marker-paged."""
+    query = _version_query(req)  # 1. parse
+    enc = _Encoder(_url_encoding(req))
+    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
+    page = await ctx.services.listing.list_object_versions(grant, bucket, query)  # 3. service
+    content: list[tuple[str, Node]] = [  # 4. render
+        ("Name", bucket.name),
+        ("Prefix", enc(query.prefix)),
+        ("KeyMarker", enc(query.key_marker or "")),
+        ("VersionIdMarker", query.version_id_marker or ""),
+        ("NextKeyMarker", enc(page.next_key_marker)),
+        ("NextVersionIdMarker", page.next_version_id_marker),
+        ("MaxKeys", query.max_keys),
+        ("Delimiter", enc(query.delimiter)),
+        ("IsTruncated", page.is_truncated),
+        ("EncodingType", _ENCODING_URL if enc.url else None),
+    ]
+    content.extend(_versions_content(page, enc))
+    return xml_response("ListVersionsResult", content)
