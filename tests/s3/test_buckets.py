@@ -112,3 +112,23 @@ def test_wrong_method_on_object_is_method_not_allowed(server, bucket: str) -> No
 
     r = signed_request(server.endpoint, "PATCH", f"/{bucket}/k", MAIN_KEY, MAIN_SECRET)
     assert r.status == 405 and b"<Code>MethodNotAllowed</Code>" in r.body
+
+
+def test_list_buckets_pages_with_max_buckets_and_a_continuation_token(server) -> None:
+    from conftest import make_client
+
+    client = make_client(server.endpoint)
+    prefix = f"page-{uuid.uuid4().hex[:8]}-"
+    names = [f"{prefix}{i}" for i in range(3)]
+    for name in names:
+        client.create_bucket(Bucket=name)
+    seen: list[str] = []
+    token = None
+    while True:
+        kwargs = {"MaxBuckets": 2, "Prefix": prefix, **({"ContinuationToken": token} if token else {})}
+        page = client.list_buckets(**kwargs)
+        seen += [b["Name"] for b in page["Buckets"]]
+        token = page.get("ContinuationToken")
+        if not token:
+            break
+    assert seen == names

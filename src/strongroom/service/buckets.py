@@ -99,11 +99,18 @@ class Buckets:
         except DbIntegrityError as exc:  # lost a race with another gateway
             raise S3Error("BucketAlreadyExists", resource=bucket_name) from exc
 
-    async def list_owned(self, grant: Grant) -> list[Bucket]:
-        """The grant's account's buckets in name order."""
+    async def list_owned(self, grant: Grant, *, prefix: str = "", after: str = "", limit: int | None = None) -> list[Bucket]:
+        """The grant's account's buckets in name order: those starting with prefix, after a name, at most limit."""
         t = schema.buckets
-        rows = await self._meta.read(lambda c: c.execute(select(t).where(t.c.account_id == grant.account_id).order_by(t.c.name)).all())
-        return [_bucket(r) for r in rows]
+        query = select(t).where(t.c.account_id == grant.account_id).order_by(t.c.name)
+        if prefix:
+            query = query.where(t.c.name >= prefix)
+        if after:
+            query = query.where(t.c.name > after)
+        if limit is not None:
+            query = query.limit(limit)
+        rows = await self._meta.read(lambda c: c.execute(query).all())
+        return [b for b in (_bucket(r) for r in rows) if b.name.startswith(prefix)]
 
     async def delete(self, grant: Grant, name: str) -> None:
         """Delete an empty bucket; in-progress multipart uploads are aborted with it."""
