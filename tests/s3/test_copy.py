@@ -371,11 +371,18 @@ def test_parse_copy_source_range_accepts_ranges_within_the_object(value: str | N
     assert parse_copy_source_range(value, size) == expected
 
 
-@pytest.mark.parametrize("value", ["0-4", "bytes=0-", "bytes=-4", "bytes=a-b", "bytes=0-1,2-3", "bytes=0-5", "bytes=3-2"])
-def test_parse_copy_source_range_rejects_malformed_or_outside_ranges(value: str) -> None:
+@pytest.mark.parametrize("value", ["0-4", "bytes=0-", "bytes=-4", "bytes=a-b", "bytes=0-1,2-3", "bytes=3-2"])
+def test_parse_copy_source_range_rejects_malformed_or_reversed_ranges(value: str) -> None:
     with pytest.raises(S3Error) as err:
         parse_copy_source_range(value, 5)
     assert (err.value.code, err.value.status) == ("InvalidArgument", 400)
+
+
+@pytest.mark.parametrize("value", ["bytes=0-5", "bytes=5-9", "bytes=0-21"])
+def test_parse_copy_source_range_past_the_source_is_invalid_range(value: str) -> None:
+    with pytest.raises(S3Error) as err:
+        parse_copy_source_range(value, 5)
+    assert (err.value.code, err.value.status) == ("InvalidRange", 416)
 
 
 def test_check_copy_source_conditions_if_match_true_overrides_unmodified_since() -> None:

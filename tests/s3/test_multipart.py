@@ -186,13 +186,78 @@ def test_after_abort_the_upload_is_gone_and_every_call_is_no_such_upload(s3: Any
     assert missing.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
 
 
-def test_completing_an_already_completed_upload_is_no_such_upload(s3: Any, bucket: str) -> None:
+def test_retried_complete_succeeds_with_the_same_etag_while_the_object_is_current(s3: Any, bucket: str) -> None:
     upload_id, done = _upload(s3, bucket, "k", [b"data"])
     first = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done})
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done})
+    assert again["ETag"] == first["ETag"] and again["Key"] == "k"
+    assert again["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert s3.head_object(Bucket=bucket, Key="k")["ETag"] == first["ETag"]
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
+
+
+def test_a_completed_upload_is_gone_for_every_call_but_a_retried_complete(s3: Any, bucket: str) -> None:
+    upload_id, done = _upload(s3, bucket, "k", [b"data"])
+    s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done})
+    assert _upload_ids(s3, bucket) == []
+    s3.put_object(Bucket=bucket, Key="src", Body=b"source")
+    calls: list[Callable[[], object]] = [
+        lambda: s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=2, Body=b"x"),
+        lambda: s3.upload_part_copy(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=2, CopySource=f"{bucket}/src"),
+        lambda: s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id),
+        lambda: s3.abort_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id),
+    ]
+    for call in calls:
+        with pytest.raises(ClientError) as err:
+            call()
+        assert _error(err) == ("NoSuchUpload", 404)
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"data"
+
+
+@pytest.mark.parametrize("replace", ["overwrite", "delete"])
+def test_retried_complete_after_the_object_was_replaced_or_deleted_is_no_such_upload(s3: Any, bucket: str, replace: str) -> None:
+    upload_id, done = _upload(s3, bucket, "k", [b"data"])
+    s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done})
+    if replace == "overwrite":
+        s3.put_object(Bucket=bucket, Key="k", Body=b"newer")
+    else:
+        s3.delete_object(Bucket=bucket, Key="k")
     with pytest.raises(ClientError) as err:
         s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done})
     assert _error(err) == ("NoSuchUpload", 404)
-    assert s3.head_object(Bucket=bucket, Key="k")["ETag"] == first["ETag"]
+    with pytest.raises(ClientError) as other_key:
+        s3.complete_multipart_upload(Bucket=bucket, Key="other", UploadId=upload_id, MultipartUpload={"Parts": done})
+    assert _error(other_key) == ("NoSuchUpload", 404)
+
+
+def test_sweeper_forgets_completed_uploads_after_a_day() -> None:
+    from sqlalchemy import create_engine, select
+
+    from strongroom.meta import schema
+    from strongroom.service.multipart import COMPLETED_UPLOAD_KEEP_SECONDS, forget_completed_uploads
+
+    engine = create_engine("sqlite://")
+    schema.metadata.create_all(engine)
+    row = {"bucket": "b", "key": "k", "initiated": 0.0, "owner_account": "1", "initiator_arn": "a", "headers": "{}"}
+    now = 10 * COMPLETED_UPLOAD_KEEP_SECONDS
+    with engine.begin() as conn:
+        conn.execute(schema.uploads.insert(), [
+            {**row, "upload_id": "old", "completed": now - COMPLETED_UPLOAD_KEEP_SECONDS - 1, "completed_etag": '"e-1"'},
+            {**row, "upload_id": "recent", "completed": now - 60, "completed_etag": '"e-1"'},
+            {**row, "upload_id": "in-progress", "completed": None, "completed_etag": None},
+        ])
+        assert forget_completed_uploads(conn, now - COMPLETED_UPLOAD_KEEP_SECONDS) == 1
+        left = {r[0] for r in conn.execute(select(schema.uploads.c.upload_id)).all()}
+    assert left == {"recent", "in-progress"}
+
+
+def test_complete_listing_a_part_number_twice_uses_the_later_entry(s3: Any, bucket: str) -> None:
+    upload_id = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
+    stale = s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=b"B" * 8)["ETag"]
+    fresh = s3.upload_part(Bucket=bucket, Key="k", UploadId=upload_id, PartNumber=1, Body=b"A" * 8)["ETag"]
+    parts = [{"PartNumber": 1, "ETag": stale}, {"PartNumber": 1, "ETag": fresh}]
+    s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": parts})
+    assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"A" * 8
 
 
 def test_list_parts_pages_with_max_parts_and_part_number_marker(s3: Any, bucket: str) -> None:
@@ -287,9 +352,22 @@ def test_get_and_head_with_part_number_return_that_part_and_the_parts_count(s3: 
     head = s3.head_object(Bucket=bucket, Key="k", PartNumber=2)
     assert head["PartsCount"] == 3 and head["ContentLength"] == 5 * MiB
     assert s3.head_object(Bucket=bucket, Key="k")["PartsCount"] == 3
+    for call in (s3.get_object, s3.head_object):
+        with pytest.raises(ClientError) as err:
+            call(Bucket=bucket, Key="k", PartNumber=4)
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     with pytest.raises(ClientError) as err:
         s3.get_object(Bucket=bucket, Key="k", PartNumber=4)
-    assert _error(err) == ("InvalidPartNumber", 416)
+    assert _error(err) == ("InvalidPart", 400)
+
+
+def test_get_of_a_non_multipart_object_by_part_number_one_is_the_whole_object_and_beyond_is_invalid_part(s3: Any, bucket: str) -> None:
+    etag = s3.put_object(Bucket=bucket, Key="single", Body=b"body")["ETag"]
+    got = s3.get_object(Bucket=bucket, Key="single", PartNumber=1)
+    assert got["Body"].read() == b"body" and got["ETag"] == etag
+    with pytest.raises(ClientError) as err:
+        s3.get_object(Bucket=bucket, Key="single", PartNumber=2)
+    assert _error(err) == ("InvalidPart", 400)
 
 
 def test_create_keeps_content_headers_metadata_and_tags_for_the_object(s3: Any, bucket: str) -> None:
@@ -345,7 +423,8 @@ def test_upload_part_copy_errors_leave_the_upload_unchanged(s3: Any, bucket: str
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key="dest")["UploadId"]
     cases = [
         ({"CopySource": f"{bucket}/missing"}, ("NoSuchKey", 404)),
-        ({"CopySource": f"{bucket}/source", "CopySourceRange": "bytes=5-20"}, ("InvalidArgument", 400)),
+        ({"CopySource": f"{bucket}/source", "CopySourceRange": "bytes=5-20"}, ("InvalidRange", 416)),
+        ({"CopySource": f"{bucket}/source", "CopySourceRange": "bytes=5-2"}, ("InvalidArgument", 400)),
         ({"CopySource": f"{bucket}/source", "CopySourceIfMatch": '"nope"'}, ("PreconditionFailed", 412)),
     ]
     for kwargs, expected in cases:

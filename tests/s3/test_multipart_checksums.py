@@ -204,3 +204,20 @@ def test_upload_part_copy_computes_the_part_checksum_of_the_upload(s3: Any, buck
     completed = s3.complete_multipart_upload(Bucket=bucket, Key="dest", UploadId=upload_id, MultipartUpload={"Parts": done})
     assert completed["ChecksumSHA256"] == _composite(_sha256, [b"copied"])
     assert s3.get_object(Bucket=bucket, Key="dest")["Body"].read() == b"copied"
+
+
+def test_complete_with_a_malformed_object_checksum_is_bad_digest_and_changes_nothing(s3: Any, bucket: str) -> None:
+    upload_id, done = _upload_with(s3, bucket, "k", "SHA256", [b"one"])
+    with pytest.raises(ClientError) as err:
+        s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done}, ChecksumSHA256="bad")
+    assert _error(err) == ("BadDigest", 400)
+    assert len(s3.list_parts(Bucket=bucket, Key="k", UploadId=upload_id)["Parts"]) == 1
+
+
+def test_retried_complete_returns_the_same_etag_and_checksum(s3: Any, bucket: str) -> None:
+    upload_id, done = _upload_with(s3, bucket, "k", "SHA256", PARTS)
+    expected = _composite(_sha256, PARTS)
+    first = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done}, ChecksumSHA256=expected)
+    again = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done}, ChecksumSHA256=expected)
+    assert first["ChecksumSHA256"] == again["ChecksumSHA256"] == expected
+    assert first["ETag"] == again["ETag"] and again["ChecksumType"] == "COMPOSITE"

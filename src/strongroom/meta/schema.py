@@ -137,6 +137,10 @@ uploads = Table(
     Column("initiator_arn", String(255), nullable=False),
     Column("headers", Text, nullable=False),
     Column("tags", Text, nullable=True),
+    # Set by CompleteMultipartUpload: the row stays (its parts are gone) so a retried Complete can be
+    # answered with the same result; the sweeper drops it a day later. NULL while in progress.
+    Column("completed", Float, nullable=True),
+    Column("completed_etag", String(80), nullable=True),
     Index("uploads_listing", "bucket", "key", "initiated"),
 )
 

@@ -14,8 +14,13 @@ Completion, as numbered steps:
   1. validate the requested part list against the stored parts (order, ETags, sizes, checksums);
   2. compute the multipart ETag and the object checksum (COMPOSITE or FULL_OBJECT);
   3. one transaction (Objects.commit with ``also``): the upload and the chosen parts must be unchanged;
-     the object row is written, the upload and its part rows removed, unchosen part blobs made garbage;
+     the object row is written, the part rows removed, unchosen part blobs made garbage, and the upload
+     row marked completed with the object's ETag;
   4. delete the garbage blobs.
+
+A completed upload is gone for every operation but a retried Complete, which AWS answers 200 with the
+same result while the object that upload made is still the key's current version (same ETag); after
+that, or once the sweeper drops the record (COMPLETED_UPLOAD_KEEP_SECONDS), it is NoSuchUpload.
 
 Past the ~400-line guide because ListMultipartUploads' seek and prefix rollup read only the uploads
 table and share its row mapping; split it out (service/upload_listing.py) if it grows further.
@@ -30,7 +35,7 @@ import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import Connection, Row, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, or_, select
 
 from .. import clock
 from ..errors import S3Error
@@ -39,7 +44,7 @@ from ..meta import schema
 from .blobrefs import mark_garbage, mark_live
 from .checksums import ChecksumAlgorithm, ChecksumType, combine_full_object, composite_checksum
 from .model import Bucket, BucketName, Extent, ObjectKey, ObjectVersion, UploadId
-from .objects import Conditions, Objects, object_context, validate_user_metadata
+from .objects import Conditions, Objects, object_context, row_to_version, validate_user_metadata
 from .sealing import BodyChecks, SealedWrite, seal_stream
 from .storage import Storage
 
@@ -54,6 +59,8 @@ __all__ = [
     "MAX_PART_NUMBER",
     "MAX_PART_BYTES",
     "MIN_PART_BYTES",
+    "COMPLETED_UPLOAD_KEEP_SECONDS",
+    "forget_completed_uploads",
 ]
 
 MAX_PART_NUMBER = 10_000
@@ -61,6 +68,8 @@ MAX_PART_BYTES = 5 * 1024**3
 MIN_PART_BYTES = 5 * 1024**2  # every part but the last (AWS "Amazon S3 multipart upload limits")
 UPLOAD_ID_BYTES = 32  # 43 url-safe characters, random
 LIST_BATCH_ROWS = 1000
+# How long a completed upload's record is kept to answer a retried Complete (the sweeper drops it after).
+COMPLETED_UPLOAD_KEEP_SECONDS = 24 * 3600
 # Keys of the stored upload headers that describe the upload, not the object.
 _ALGORITHM_KEY = "x-amz-checksum-algorithm"
 _TYPE_KEY = "x-amz-checksum-type"
@@ -173,10 +182,14 @@ def _no_such_upload(upload_id: str) -> S3Error:
     return S3Error("NoSuchUpload", resource=upload_id, extra={"UploadId": upload_id})
 
 
+def _in_progress() -> ColumnElement[bool]:
+    return schema.uploads.c.completed_etag.is_(None)
+
+
 def _lock_upload(conn: Connection, bucket: str, key: str, upload_id: str) -> Row[tuple[object, ...]]:
-    """The upload row, locked for this transaction (PostgreSQL; SQLite writers are serial anyway)."""
+    """The in-progress upload row, locked for this transaction (PostgreSQL; SQLite writers are serial anyway)."""
     u = schema.uploads
-    where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket) & (u.c.key == key)
+    where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket) & (u.c.key == key) & _in_progress()
     row = conn.execute(select(u).where(where).with_for_update()).first()
     if row is None:
         raise _no_such_upload(upload_id)
@@ -192,6 +205,18 @@ def _part_blobs(conn: Connection, upload_id: str) -> dict[int, str]:
 def _drop_upload(conn: Connection, upload_id: str) -> None:
     conn.execute(schema.parts.delete().where(schema.parts.c.upload_id == upload_id))
     conn.execute(schema.uploads.delete().where(schema.uploads.c.upload_id == upload_id))
+
+
+def _mark_completed(conn: Connection, upload_id: str, etag: str, now: float) -> None:
+    conn.execute(schema.parts.delete().where(schema.parts.c.upload_id == upload_id))
+    u = schema.uploads
+    conn.execute(u.update().where(u.c.upload_id == upload_id).values(completed=now, completed_etag=etag))
+
+
+def forget_completed_uploads(conn: Connection, before: float) -> int:
+    """Drop the records of uploads completed before `before` (kept only to answer a retried Complete)."""
+    u = schema.uploads
+    return conn.execute(u.delete().where(u.c.completed_etag.is_not(None) & (u.c.completed < before))).rowcount
 
 
 def part_number_or_error(value: str | None) -> int:
@@ -249,9 +274,9 @@ class Uploads:
         return upload
 
     async def get(self, bucket: Bucket, key: str, upload_id: str) -> Upload:
-        """The upload with this id for this bucket and key, else NoSuchUpload."""
+        """The in-progress upload with this id for this bucket and key, else NoSuchUpload."""
         u = schema.uploads
-        where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket.name) & (u.c.key == key)
+        where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket.name) & (u.c.key == key) & _in_progress()
         row = await self._s.meta.read(lambda c: c.execute(select(u).where(where)).first())
         if row is None:
             raise _no_such_upload(upload_id)
@@ -318,8 +343,31 @@ class Uploads:
         rows = await self._s.meta.read(lambda c: c.execute(query).all())
         return [_row_to_part(r) for r in rows]
 
-    async def complete(self, grant: Grant, bucket: Bucket, upload: Upload, request: CompleteRequest) -> Completion:
-        """Assemble the object from the named parts; the upload is gone once this commits."""
+    async def complete(self, grant: Grant, bucket: Bucket, key: ObjectKey, upload_id: str, request: CompleteRequest) -> Completion:
+        """Assemble the object from the named parts; a retry after success gets the same answer (see above)."""
+        u, o = schema.uploads, schema.objects
+
+        def lookup(conn: Connection) -> tuple[Row[tuple[object, ...]] | None, Row[tuple[object, ...]] | None]:
+            where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket.name) & (u.c.key == key)
+            current = (o.c.bucket == bucket.name) & (o.c.key == key) & o.c.is_latest
+            return conn.execute(select(u).where(where)).first(), conn.execute(select(o).where(current)).first()
+
+        row, current = await self._s.meta.read(lookup)
+        if row is None:
+            raise _no_such_upload(upload_id)
+        upload = _row_to_upload(row)
+        if row._mapping["completed_etag"] is None:
+            try:
+                return await self._complete(grant, bucket, upload, request)
+            except S3Error as exc:
+                if exc.code != "NoSuchUpload":
+                    raise
+            row, current = await self._s.meta.read(lookup)  # a concurrent Complete of this upload won
+            if row is None:
+                raise _no_such_upload(upload_id)
+        return _repeated_completion(upload, row._mapping["completed_etag"], current)
+
+    async def _complete(self, grant: Grant, bucket: Bucket, upload: Upload, request: CompleteRequest) -> Completion:
         stored = {p.number: p for p in await self.parts(upload)}
         chosen = _choose_parts(upload, request.parts, stored)  # step 1
         size = sum(p.size for p in chosen)
@@ -333,6 +381,7 @@ class Uploads:
             headers[upload.checksum_algorithm.header_name] = checksum
             headers["x-amz-checksum-type"] = upload.checksum_type.value
         chosen_blobs = {p.number: p.extent.blob_id for p in chosen}
+        now = clock.now_seconds()
 
         def also(conn: Connection) -> list[str]:  # step 3
             _lock_upload(conn, upload.bucket, upload.key, upload.upload_id)
@@ -340,7 +389,7 @@ class Uploads:
             for number, blob_id in chosen_blobs.items():
                 if current.get(number) != blob_id:  # replaced since we looked: the client's list is stale
                     raise S3Error("InvalidPart", extra={"UploadId": upload.upload_id, "PartNumber": str(number)})
-            _drop_upload(conn, upload.upload_id)
+            _mark_completed(conn, upload.upload_id, etag, now)
             keep = set(chosen_blobs.values())
             return [b for b in current.values() if b not in keep]
 
@@ -428,7 +477,7 @@ def _listing_query(bucket: str, prefix: str, seek: _Seek) -> Select[tuple[object
             u.c.key > seek.key,
             and_(u.c.key == seek.key, or_(u.c.initiated > seek.initiated, and_(u.c.initiated == seek.initiated, u.c.upload_id > seek.upload_id))),
         )
-    return select(u).where((u.c.bucket == bucket) & after).order_by(u.c.key, u.c.initiated, u.c.upload_id).limit(LIST_BATCH_ROWS)
+    return select(u).where((u.c.bucket == bucket) & _in_progress() & after).order_by(u.c.key, u.c.initiated, u.c.upload_id).limit(LIST_BATCH_ROWS)
 
 
 def _fetch(query: Select[tuple[object, ...]]) -> Callable[[Connection], Sequence[Row[tuple[object, ...]]]]:
@@ -452,16 +501,39 @@ def _successor_key(key: str) -> str:
     return key + "\x00"
 
 
+def _repeated_completion(upload: Upload, etag: str | None, current: Row[tuple[object, ...]] | None) -> Completion:
+    """The answer to a retried Complete: the first answer, while the object it made is still current."""
+    version = row_to_version(current) if current is not None else None
+    if etag is None or version is None or version.is_delete_marker or version.etag != etag:
+        raise _no_such_upload(upload.upload_id)
+    algorithm, kind = upload.checksum_algorithm, upload.checksum_type
+    checksum = version.headers.get(algorithm.header_name) if algorithm is not None else None
+    return Completion(version, algorithm if checksum else None, checksum, kind if checksum else None)
+
+
+def _dedupe(upload: Upload, requested: Sequence[CompletedPart]) -> list[CompletedPart]:
+    """Part numbers must not decrease; a number listed twice in a row counts once, the later entry winning.
+
+    Ceph s3-tests test_multipart_resend_first_finishes_last (not marked fails_on_aws) completes with
+    part 1 listed twice, the stale ETag first, and expects success with the part stored last.
+    """
+    out: list[CompletedPart] = []
+    for item in requested:
+        if out and item.number < out[-1].number:
+            raise S3Error("InvalidPartOrder", extra={"UploadId": upload.upload_id})
+        if out and item.number == out[-1].number:
+            out[-1] = item
+        else:
+            out.append(item)
+    return out
+
+
 def _choose_parts(upload: Upload, requested: Sequence[CompletedPart], stored: dict[int, Part]) -> list[Part]:
     """Check the Complete request's part list (AWS CompleteMultipartUpload errors) and return the parts."""
     if not requested:
         raise S3Error("MalformedXML", "You must specify at least one part")
-    previous = 0
     chosen: list[Part] = []
-    for item in requested:
-        if item.number <= previous:
-            raise S3Error("InvalidPartOrder", extra={"UploadId": upload.upload_id})
-        previous = item.number
+    for item in _dedupe(upload, requested):
         part = stored.get(item.number)
         invalid = S3Error("InvalidPart", extra={"UploadId": upload.upload_id, "PartNumber": str(item.number), "ETag": item.etag})
         if part is None or item.etag.strip().strip('"') != part.etag.strip('"'):

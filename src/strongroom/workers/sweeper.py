@@ -16,6 +16,7 @@ from sqlalchemy import Connection, select
 
 from .. import clock
 from ..meta import schema
+from ..service.multipart import COMPLETED_UPLOAD_KEEP_SECONDS, forget_completed_uploads
 from ..service.storage import Storage
 
 __all__ = ["Sweeper", "SweepReport"]
@@ -31,6 +32,7 @@ class SweepReport:
     garbage: int
     orphans: int
     temporary: int
+    completed_uploads: int = 0
 
 
 def _garbage_batch(conn: Connection) -> list[str]:
@@ -78,14 +80,16 @@ class Sweeper:
                     self._s.blobs.delete(blob_id)
                     orphans += 1
         temporary = self._s.blobs.sweep_temporary(cutoff)
-        return SweepReport(garbage, orphans, temporary)
+        before = clock.now_seconds() - COMPLETED_UPLOAD_KEEP_SECONDS
+        completed = self._s.meta.write_sync(functools.partial(forget_completed_uploads, before=before))
+        return SweepReport(garbage, orphans, temporary, completed)
 
     async def run_forever(self, interval_seconds: float) -> None:
         """Sweep every interval; a failed pass is logged and retried next time."""
         while True:
             try:
                 report = await asyncio.to_thread(self.sweep_sync)
-                if report.garbage or report.orphans or report.temporary:
+                if report.garbage or report.orphans or report.temporary or report.completed_uploads:
                     log.info("swept %s", report)
             except Exception:  # a worker loop: keep going, the next pass retries
                 log.exception("sweep failed")

@@ -113,9 +113,9 @@ def check_copy_source_conditions(headers: Mapping[str, str], version: ObjectVers
 def parse_copy_source_range(value: str | None, size: int) -> tuple[int, int] | None:
     """UploadPartCopy's "bytes=first-last" (inclusive offsets), which must lie within the source.
 
-    A malformed value is InvalidArgument with the AWS message; a well-formed range reaching past
-    the source (or reversed) is InvalidArgument "Range specified is not valid for source object of
-    size: N", as AWS answers (the API page names no code).
+    A malformed value is InvalidArgument with the AWS message, and so is a reversed range; a range
+    reaching past the source is InvalidRange (416, as for GET; the API page names no code, and Ceph
+    s3-tests test_multipart_copy_invalid_range accepts 400 or 416 with InvalidRange).
     """
     if value is None:
         return None
@@ -123,10 +123,12 @@ def parse_copy_source_range(value: str | None, size: int) -> tuple[int, int] | N
     if match is None:
         raise S3Error("InvalidArgument", _BAD_RANGE, extra={"ArgumentName": COPY_SOURCE_RANGE_HEADER, "ArgumentValue": value})
     first, last = int(match.group(1)), int(match.group(2))
-    if first > last or last >= size:
+    if first > last:
         raise S3Error(
             "InvalidArgument",
             f"Range specified is not valid for source object of size: {size}",
             extra={"ArgumentName": COPY_SOURCE_RANGE_HEADER, "ArgumentValue": value},
         )
+    if last >= size:
+        raise S3Error("InvalidRange", extra={"RangeRequested": value, "ActualObjectSize": str(size)})
     return first, last
