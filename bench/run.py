@@ -212,6 +212,8 @@ def main() -> int:
     ap.add_argument("--only", choices=ORDER, help="run against one server only")
     ap.add_argument("--profile", action="store_true",
                     help="py-spy the Strongroom server during PUT 64 MiB and PUT 4 KiB (perturbs figures)")
+    ap.add_argument("--profile-phases", default="put64m-c1,put64m-c4,put4k-c16",
+                    help="phases to profile: put64m-c1,get64m-c1,put64m-c4,get64m-c4,put4k-c16,get4k-c16")
     ap.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     ap.add_argument("--keep", action="store_true", help="keep the servers' temp dirs")
     ap.add_argument("--out", type=Path, default=HERE / "out")
@@ -240,7 +242,7 @@ def main() -> int:
                     import pyspy
 
                     def prof(phase: str, _pid: int = srv.pid) -> contextlib.AbstractContextManager[object]:
-                        if phase in ("put64m-c1", "put64m-c4", "put4k-c16"):
+                        if phase in args.profile_phases.split(","):
                             profiles.append(args.out / f"profile-{phase}.txt")
                             return pyspy.record(_pid, phase, args.out)
                         return contextlib.nullcontext()
