@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.pool import QueuePool
 
 from . import schema
+from .groupcommit import GroupCommitter
 
 __all__ = ["MetaStore", "SCHEMA_VERSION"]
 
@@ -82,6 +83,7 @@ class MetaStore:
         self.dialect = self.engine.dialect.name
         _migrate(self.engine)
         self._pool = ThreadPoolExecutor(max_workers=META_THREADS, thread_name_prefix="meta")
+        self._committer = GroupCommitter(self.engine)
 
     def read_sync(self, fn: Callable[[Connection], T]) -> T:
         """Run fn in one read transaction on the calling thread."""
@@ -98,10 +100,12 @@ class MetaStore:
         return await asyncio.get_running_loop().run_in_executor(self._pool, self.read_sync, fn)
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
-        """Run fn in one write transaction on a worker thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._pool, self.write_sync, fn)
+        """Run fn as one write (a savepoint of a group commit); returns once it is committed."""
+        result: T = await asyncio.wrap_future(self._committer.submit(fn))
+        return result
 
     def close(self) -> None:
         """Release connections and threads."""
+        self._committer.close()
         self._pool.shutdown(wait=True)
         self.engine.dispose()
