@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .api.app import S3App
 from .api.context import Services
+from .auth.credentials import CredentialCache
 from .blob.local import LocalBlobStore
 from .config import Settings
 from .crypto.keys import DataKey
@@ -56,6 +57,7 @@ def open_runtime(settings: Settings) -> Runtime:
     services = Services(
         settings=settings,
         accounts=accounts,
+        credentials=CredentialCache(accounts),
         buckets=Buckets(meta, settings.region),
         objects=Objects(storage),
         uploads=Uploads(storage),

@@ -116,7 +116,7 @@ class S3App:
             query=req.query,
             raw_headers=req.raw_headers,
             headers=req.headers,
-            accounts=self.services.accounts,
+            credentials=self.services.credentials,
         )
         ctx = RequestContext(self.services, r.operation, req.auth.principal)
         return await r.operation.handler(req, ctx)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..auth.credentials import CredentialCache
 from ..config import Settings
 from ..errors import S3Error
 from ..grant import Grant
@@ -34,6 +35,7 @@ class Services:
 
     settings: Settings
     accounts: Accounts
+    credentials: CredentialCache
     buckets: Buckets
     objects: Objects
     uploads: Uploads

@@ -6,6 +6,7 @@ server's clock are RequestTimeTooSkewed; presigned URLs are bounded by X-Amz-Dat
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,9 +14,9 @@ from enum import Enum
 
 from .. import clock
 from ..errors import S3Error
-from ..service.accounts import Accounts
 from ..service.model import Principal
 from . import sigv4
+from .credentials import CredentialCache
 from .streaming import ChunkSignatureChain
 
 __all__ = ["PayloadMode", "Authenticated", "authenticate"]
@@ -51,6 +52,9 @@ class Authenticated:
 
 ANONYMOUS = Authenticated(None, PayloadMode.NONE)
 
+# A signing key depends only on (secret, date, region, service): derive it once a day per key.
+_signing_key = functools.lru_cache(maxsize=4096)(sigv4.signing_key)
+
 
 async def authenticate(
     *,
@@ -60,7 +64,7 @@ async def authenticate(
     query: Sequence[tuple[str, str]],
     raw_headers: Sequence[tuple[bytes, bytes]],
     headers: Mapping[str, str],
-    accounts: Accounts,
+    credentials: CredentialCache,
 ) -> Authenticated:
     """Verify the request's signature; anonymous when it carries none."""
     authorization = headers.get("authorization")
@@ -84,10 +88,10 @@ async def authenticate(
     if auth.scope.service != "s3":
         raise S3Error("AuthorizationHeaderMalformed", f"The authorization header is malformed; incorrect service '{auth.scope.service}'. This endpoint belongs to 's3'.")
     _check_time(auth)
-    key = await accounts.lookup(auth.scope.access_key)
+    key = await credentials.lookup(auth.scope.access_key)
     canonical = sigv4.canonical_request(method, raw_path, raw_query, raw_headers, auth.signed_headers, payload_hash, presigned=auth.presigned)
     to_sign = sigv4.string_to_sign(auth.amz_date_iso, auth.scope.scope, canonical)
-    signing_key = sigv4.signing_key(key.secret, auth.scope.date, auth.scope.region, auth.scope.service)
+    signing_key = _signing_key(key.secret, auth.scope.date, auth.scope.region, auth.scope.service)
     if not sigv4.signatures_equal(sigv4.compute_signature(signing_key, to_sign), auth.signature):
         raise S3Error("SignatureDoesNotMatch", extra={"AWSAccessKeyId": auth.scope.access_key, "StringToSign": to_sign})
     return _payload(key.principal, payload_hash, signing_key, auth)

@@ -167,33 +167,57 @@ def _unwrap(extent: Extent, providers: Mapping[str, KeyProvider], context: Mappi
     return provider.unwrap(extent.key, {**context, "strongroom:blob": extent.blob_id})
 
 
+@dataclass(frozen=True, slots=True)
+class _SegmentRead:
+    """Where one sealed segment lies in its blob."""
+
+    index: int
+    position: int
+    length: int
+    last: bool
+
+
 async def _read_extent(
     extent: Extent, blobs: BlobStore, providers: Mapping[str, KeyProvider], context: Mapping[str, str], lo: int, hi: int
 ) -> AsyncIterator[bytes]:
     """Read and open only the segments covering plaintext bytes lo..hi of one extent."""
     key = _unwrap(extent, providers, context)
-    header = await _run(blobs.read_range, extent.blob_id, 0, HEADER_BYTES)
-    if len(header) != HEADER_BYTES:  # type: ignore[arg-type]
-        raise IntegrityError("short blob header")
-    opener = Opener(key, bytes.fromhex(extent.blob_id), header)  # type: ignore[arg-type]
     span = span_for_range(lo, hi, extent.size, extent.segment_bytes)
     last_index = segment_count(extent.size, extent.segment_bytes) - 1
     remaining = hi - lo + 1
     skip = span.skip
     position = span.sealed_offset
+    opener: Opener | None = None
     for index in range(span.first, span.last + 1):
         plain_len = extent.segment_bytes if index < last_index else extent.size - index * extent.segment_bytes
-        sealed_len = plain_len + TAG_BYTES
-        plaintext: bytes = await _run(_read_open, blobs, extent.blob_id, opener, index, position, sealed_len, index == last_index)  # type: ignore[assignment]
-        position += sealed_len
+        segment = _SegmentRead(index, position, plain_len + TAG_BYTES, index == last_index)
+        if opener is None:
+            # One read (one thread hop) for the header and the first segment: small objects cost one.
+            opener, plaintext = await asyncio.get_running_loop().run_in_executor(_pool, _open_first, blobs, extent.blob_id, key, segment)
+        else:
+            plaintext = await asyncio.get_running_loop().run_in_executor(_pool, _read_open, blobs, extent.blob_id, opener, segment)
+        position += segment.length
         piece = plaintext[skip : skip + remaining]
         skip = 0
         remaining -= len(piece)
         yield piece
 
 
-def _read_open(blobs: BlobStore, blob_id: str, opener: Opener, index: int, position: int, length: int, last: bool) -> bytes:
-    sealed = blobs.read_range(blob_id, position, length)
-    if len(sealed) != length:
+def _open_first(blobs: BlobStore, blob_id: str, key: DataKey, segment: _SegmentRead) -> tuple[Opener, bytes]:
+    if segment.position == HEADER_BYTES:
+        data = blobs.read_range(blob_id, 0, HEADER_BYTES + segment.length)
+        header, sealed = data[:HEADER_BYTES], data[HEADER_BYTES:]
+    else:
+        header = blobs.read_range(blob_id, 0, HEADER_BYTES)
+        sealed = blobs.read_range(blob_id, segment.position, segment.length)
+    if len(header) != HEADER_BYTES or len(sealed) != segment.length:
+        raise IntegrityError("short blob")
+    opener = Opener(key, bytes.fromhex(blob_id), header)
+    return opener, opener.open_segment(segment.index, sealed, last=segment.last)
+
+
+def _read_open(blobs: BlobStore, blob_id: str, opener: Opener, segment: _SegmentRead) -> bytes:
+    sealed = blobs.read_range(blob_id, segment.position, segment.length)
+    if len(sealed) != segment.length:
         raise IntegrityError("short segment")
-    return opener.open_segment(index, sealed, last=last)
+    return opener.open_segment(segment.index, sealed, last=segment.last)
