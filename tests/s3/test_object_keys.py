@@ -66,3 +66,31 @@ def test_tagging_header_with_a_key_without_value_stores_an_empty_value(s3, bucke
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", Tagging="foo=bar&bare")
     tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key="k")["TagSet"]}
     assert tags == {"foo": "bar", "bare": ""}
+
+
+def test_non_ascii_user_metadata_round_trips_byte_for_byte(server, bucket: str) -> None:
+    from conftest import make_client
+
+    client = make_client(server.endpoint)
+
+    def set_header(**kwargs) -> None:  # type: ignore[no-untyped-def]
+        kwargs["params"]["headers"]["x-amz-meta-meta1"] = "Hello World\xe9"  # boto3 refuses it as Metadata
+
+    client.meta.events.register("before-call.s3.PutObject", set_header)
+    client.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert client.get_object(Bucket=bucket, Key="k")["Metadata"]["meta1"] == "Hello World\xe9"
+
+
+def test_head_of_a_missing_key_says_it_is_not_a_delete_marker(s3, bucket: str) -> None:
+    with pytest.raises(ClientError) as err:
+        s3.head_object(Bucket=bucket, Key="never")
+    assert err.value.response["ResponseMetadata"]["HTTPHeaders"]["x-amz-delete-marker"] == "false"
+
+
+def test_aws_chunked_is_not_stored_as_a_content_encoding(server, s3, bucket: str) -> None:
+    from conftest import MAIN_KEY, MAIN_SECRET
+    from rawclient import chunked_upload
+
+    r = chunked_upload(server.endpoint, f"/{bucket}/gz", MAIN_KEY, MAIN_SECRET, b"data", extra_headers={"Content-Encoding": "gzip, aws-chunked"})
+    assert r.status == 200, r.body
+    assert s3.head_object(Bucket=bucket, Key="gz")["ContentEncoding"] == "gzip"

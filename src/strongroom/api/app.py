@@ -35,6 +35,14 @@ def _new_request_id() -> str:
     return secrets.token_hex(8).upper()
 
 
+def _header_bytes(value: str) -> bytes:
+    """latin-1 where it can carry the value (HTTP clients decode header bytes as latin-1), else UTF-8."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
 def _error_body(error: S3Error, request_id: str, host_id: str) -> bytes:
     content: list[tuple[str, object]] = [("Code", error.code), ("Message", error.message)]
     if error.resource:
@@ -123,7 +131,7 @@ class S3App:
 
     async def _send(self, req: S3Request, response: Response, ids: list[tuple[bytes, bytes]], send: Callable[[dict[str, object]], Awaitable[None]]) -> None:
         headers = self._closing(req, ids)
-        headers.extend((k.encode("latin-1"), v.encode("latin-1") if v.isascii() else v.encode("utf-8")) for k, v in response.headers.items())
+        headers.extend((k.encode("latin-1"), _header_bytes(v)) for k, v in response.headers.items())
         if "content-length" not in response.headers:
             headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
@@ -142,7 +150,7 @@ class S3App:
         log.log(level, "%s %s -> %s %s", scope.get("method"), scope.get("path"), error.status, error.code, extra={"request_id": request_id})
         body = b"" if scope.get("method") == "HEAD" or error.status == 304 else _error_body(error, request_id, host_id)
         headers = list(ids)
-        headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in error.headers.items())
+        headers.extend((k.encode("latin-1"), _header_bytes(v)) for k, v in error.headers.items())
         if body:
             headers.append((b"content-type", b"application/xml"))
         headers.append((b"content-length", str(len(body)).encode()))

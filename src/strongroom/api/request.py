@@ -24,6 +24,16 @@ class ClientDisconnected(Exception):
     """The client went away mid-request; nothing is committed and no response can be sent."""
 
 
+def _header_text(raw: bytes) -> str:
+    """Header bytes as text: UTF-8 when they are (what SDKs send for non-ASCII metadata), else latin-1."""
+    if raw.isascii():
+        return raw.decode("ascii")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 @dataclass(slots=True)
 class S3Request:
     """One request as the handlers see it."""
@@ -51,7 +61,7 @@ class S3Request:
         headers: dict[str, str] = {}
         for k, v in raw_headers:
             name = k.decode("latin-1")
-            value = v.decode("latin-1")
+            value = _header_text(v)
             headers[name] = f"{headers[name]},{value}" if name in headers else value
         raw_query: bytes = scope.get("query_string", b"")
         return cls(

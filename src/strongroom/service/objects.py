@@ -225,10 +225,13 @@ class Objects:
         if row is None:
             if version_id is not None:
                 raise S3Error("NoSuchVersion", resource=key, extra={"Key": key, "VersionId": version_id})
-            raise S3Error("NoSuchKey", resource=key, extra={"Key": key})
+            raise S3Error("NoSuchKey", resource=key, extra={"Key": key}, headers={"x-amz-delete-marker": "false"})
         version = row_to_version(row)
         if version.is_delete_marker and version_id is None:
-            raise S3Error("NoSuchKey", resource=key, extra={"Key": key})
+            raise S3Error(
+                "NoSuchKey", resource=key, extra={"Key": key},
+                headers={"x-amz-delete-marker": "true", "x-amz-version-id": version.version_id},
+            )
         return version
 
     def read(self, version: ObjectVersion, start: int, end_inclusive: int) -> AsyncIterator[bytes]:

@@ -59,6 +59,13 @@ def stored_headers(req: S3Request) -> dict[str, str]:
     """Content headers and user metadata a PUT (or CreateMultipartUpload) keeps with the object."""
     check_encryption_request(req)
     out = {name: req.headers[name] for name in _STORED if name in req.headers}
+    if "content-encoding" in out:
+        # aws-chunked describes this request's framing, not the object (AWS drops it too).
+        codings = [c.strip() for c in out["content-encoding"].split(",") if c.strip() and c.strip().lower() != "aws-chunked"]
+        if codings:
+            out["content-encoding"] = ", ".join(codings)
+        else:
+            del out["content-encoding"]
     out.setdefault("content-type", DEFAULT_CONTENT_TYPE)
     for name, value in req.headers.items():
         if name.startswith("x-amz-meta-"):

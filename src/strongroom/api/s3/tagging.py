@@ -62,7 +62,8 @@ def parse_tagging_xml(body: bytes, max_tags: int = MAX_TAGS) -> dict[str, str]:
 
 
 def _render(tags: dict[str, str]) -> Response:
-    tag_set: Node = [("Tag", [("Key", k), ("Value", v)]) for k, v in tags.items()]
+    # Sorted by key, as AWS lists a tag set.
+    tag_set: Node = [("Tag", [("Key", k), ("Value", tags[k])]) for k in sorted(tags)]
     return xml_response("Tagging", [("TagSet", tag_set)])
 
 
