@@ -132,3 +132,18 @@ def test_list_buckets_pages_with_max_buckets_and_a_continuation_token(server) ->
         if not token:
             break
     assert seen == names
+
+
+def test_preflight_without_origin_is_400_and_without_cors_rules_is_403(server, s3, bucket: str) -> None:
+    import urllib.request
+    from urllib.error import HTTPError
+
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
+    with pytest.raises(HTTPError) as err:
+        urllib.request.urlopen(urllib.request.Request(url, method="OPTIONS"))
+    assert err.value.code == 400
+    request = urllib.request.Request(f"{server.endpoint}/{bucket}/k", method="OPTIONS", headers={"Origin": "https://example.com", "Access-Control-Request-Method": "GET"})
+    with pytest.raises(HTTPError) as err:
+        urllib.request.urlopen(request)
+    assert err.value.code == 403 and b"<Code>AccessForbidden</Code>" in err.value.read()

@@ -117,6 +117,8 @@ class S3App:
     async def _handle(self, req: S3Request) -> Response:
         r = route(req, self.services.settings.domain)
         req.bucket, req.key = r.bucket, r.key
+        if r.operation.method == "OPTIONS":  # CORS preflights are unsigned by design (Fetch standard)
+            return await r.operation.handler(req, RequestContext(self.services, r.operation, None))
         req.auth = await authenticate(
             method=req.method,
             raw_path=req.raw_path,
