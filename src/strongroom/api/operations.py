@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .s3 import bucket, copy, listing, multipart, object, preflight, service, tagging
+from .s3 import attributes, bucket, copy, listing, multipart, object, preflight, service, tagging
 
 if TYPE_CHECKING:
     from .context import RequestContext
@@ -73,6 +73,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("CopyObject", "PUT", OBJ, copy.copy_object, _always("s3:PutObject"), (), "x-amz-copy-source"),
     Operation("GetObject", "GET", OBJ, object.get_object, _versioned("s3:GetObject", "s3:GetObjectVersion")),
     Operation("HeadObject", "HEAD", OBJ, object.head_object, _versioned("s3:GetObject", "s3:GetObjectVersion")),
+    Operation("GetObjectAttributes", "GET", OBJ, attributes.get_object_attributes, _versioned("s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"), ("attributes",)),
     Operation("DeleteObject", "DELETE", OBJ, object.delete_object, _versioned("s3:DeleteObject", "s3:DeleteObjectVersion")),
     Operation("GetObjectTagging", "GET", OBJ, tagging.get_object_tagging, _versioned("s3:GetObjectTagging", "s3:GetObjectVersionTagging"), ("tagging",)),
     Operation("PutObjectTagging", "PUT", OBJ, tagging.put_object_tagging, _versioned("s3:PutObjectTagging", "s3:PutObjectVersionTagging"), ("tagging",)),
