@@ -91,13 +91,12 @@ async def seal_stream(
     ctx = {**context, "strongroom:blob": blob_id}
     data_key, wrapped = provider.generate_data_key(provider_key_id, ctx)
     sealer = Sealer(data_key, bytes.fromhex(blob_id), segment_bytes)
-    writer = blobs.create(blob_id)
+    writer: BlobWriter = await asyncio.get_running_loop().run_in_executor(_pool, _create, blobs, blob_id, sealer.header)
     work = _SegmentWork(sealer, writer, checks)
     loop = asyncio.get_running_loop()
     pending: asyncio.Future[None] | None = None
     size = 0
     try:
-        writer.write(sealer.header)
         buf = bytearray()
         async for piece in body:
             size += len(piece)
@@ -113,9 +112,8 @@ async def seal_stream(
         if pending is not None:
             await pending
             pending = None
-        await _run(work, bytes(buf), True)
-        _verify(work, checks)
-        await _run(writer.commit)
+        # Last segment, verification and fsync in one hop: a small object costs two thread hops.
+        await _run(_finish, work, bytes(buf), checks)
     except BaseException:
         if pending is not None:
             await asyncio.gather(pending, return_exceptions=True)
@@ -128,6 +126,18 @@ async def seal_stream(
         checksum_b64=work.checksum.b64() if work.checksum is not None else None,
         checksum_digest=digest,
     )
+
+
+def _create(blobs: BlobStore, blob_id: str, header: bytes) -> BlobWriter:
+    writer = blobs.create(blob_id)
+    writer.write(header)
+    return writer
+
+
+def _finish(work: _SegmentWork, last_segment: bytes, checks: BodyChecks) -> None:
+    work(last_segment, True)
+    _verify(work, checks)
+    work.writer.commit()
 
 
 def _verify(work: _SegmentWork, checks: BodyChecks) -> None:
