@@ -117,3 +117,26 @@ def test_client_disconnect_mid_upload_leaves_no_object_and_no_orphan(server, s3,
     on_disk = {p.name for p in (server.data_dir / "blobs").rglob("*") if p.is_file()}
     assert on_disk <= known, f"orphans left: {on_disk - known}"
     assert not any((server.data_dir / "tmp").iterdir())
+
+
+def test_bucket_deleted_while_a_put_streams_leaves_no_object_behind(server, s3) -> None:
+    import uuid
+
+    bucket = f"gone-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    path = f"/{bucket}/late"
+    body = os.urandom(2 << 20)
+    headers = sign_headers(server.endpoint, "PUT", path, MAIN_KEY, MAIN_SECRET, {"Content-Length": str(len(body))}, "UNSIGNED-PAYLOAD")
+    with socket.create_connection((server.host, server.port), timeout=30) as sock:
+        head = [f"PUT {path} HTTP/1.1", f"Host: {server.host}:{server.port}"] + [f"{k}: {v}" for k, v in headers.items()]
+        sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + body[: 1 << 20])
+        time.sleep(0.3)
+        s3.delete_bucket(Bucket=bucket)  # still empty: the object is not committed yet
+        sock.sendall(body[1 << 20 :])
+        reply = sock.recv(65536)
+    assert b" 404 " in reply.split(b"\r\n", 1)[0] and b"NoSuchBucket" in reply
+    db = sqlite3.connect(server.data_dir / "meta.db")
+    try:
+        assert db.execute("select count(*) from objects where bucket=?", (bucket,)).fetchone()[0] == 0
+    finally:
+        db.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import time
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
@@ -23,6 +24,15 @@ _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 _RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 MAX_BUCKETS_PER_ACCOUNT = 10_000
+BUCKET_CACHE_TTL_SECONDS = 1.0
+BUCKET_CACHE_ENTRIES = 10_000
+
+
+def require_in(conn: Connection, name: str) -> None:
+    """Inside a write transaction: the bucket still exists (NoSuchBucket otherwise)."""
+    t = schema.buckets
+    if conn.execute(select(t.c.name).where(t.c.name == name)).first() is None:
+        raise S3Error("NoSuchBucket", resource=name, extra={"BucketName": name})
 
 
 def validate_bucket_name(name: str) -> BucketName:
@@ -57,12 +67,26 @@ class Buckets:
     def __init__(self, meta: MetaStore, default_region: str) -> None:
         self._meta = meta
         self.default_region = default_region
+        # name -> (monotonic expiry, bucket). Short-lived, since another gateway may delete a bucket;
+        # writes re-check the bucket inside their commit transaction (require_in), so a stale entry
+        # can never make an object outlive its bucket.
+        self._cache: dict[str, tuple[float, Bucket]] = {}
 
     async def get(self, name: str) -> Bucket | None:
         """A bucket by name, or None (a read-only lookup authorisation may make first)."""
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
         t = schema.buckets
         row = await self._meta.read(lambda c: c.execute(select(t).where(t.c.name == name)).first())
-        return None if row is None else _bucket(row)
+        if row is None:
+            self._cache.pop(name, None)
+            return None
+        bucket = _bucket(row)
+        if len(self._cache) >= BUCKET_CACHE_ENTRIES:
+            self._cache.clear()
+        self._cache[name] = (time.monotonic() + BUCKET_CACHE_TTL_SECONDS, bucket)
+        return bucket
 
     async def require(self, name: str) -> Bucket:
         """A bucket by name, or NoSuchBucket."""
@@ -133,7 +157,9 @@ class Buckets:
             mark_garbage(conn, garbage, now)
             return garbage
 
+        self._cache.pop(name, None)
         await self._meta.write(remove)
+        self._cache.pop(name, None)
 
     # -- configuration documents (tagging now; encryption, policy, cors... later) ------------------
     async def get_config(self, name: str, kind: str) -> str | None:

@@ -22,6 +22,7 @@ from ..grant import Grant
 from ..meta import schema
 from ..meta.engine import MetaStore
 from .blobrefs import mark_garbage, mark_live
+from .buckets import require_in
 from .model import (
     NULL_VERSION,
     Bucket,
@@ -188,6 +189,7 @@ class Objects:
         )
 
         def transaction(conn: Connection) -> list[str]:
+            require_in(conn, bucket.name)  # the bucket may have gone while the body streamed
             extra = also(conn) if also is not None else []
             _check_conditions(conn, bucket.name, key, conditions)
             garbage = _drop_null_version(conn, bucket.name, key) + extra
