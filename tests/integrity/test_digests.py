@@ -9,6 +9,7 @@ import os
 import pytest
 from botocore.exceptions import ClientError
 from conftest import MAIN_KEY, MAIN_SECRET
+from storage_checks import assert_no_orphans_after_sweep
 from rawclient import send_then_close, sign_headers, signed_request
 
 
@@ -18,13 +19,14 @@ def _absent(s3, bucket: str, key: str) -> bool:
     return err.value.response["Error"]["Code"] in ("404", "NoSuchKey")
 
 
-def test_put_with_wrong_content_md5_is_bad_digest_and_stores_nothing(s3, bucket: str) -> None:
+def test_put_with_wrong_content_md5_is_bad_digest_and_stores_nothing(server, s3, bucket: str) -> None:
     wrong = base64.b64encode(hashlib.md5(b"other").digest()).decode()
     with pytest.raises(ClientError) as err:
         s3.put_object(Bucket=bucket, Key="k", Body=b"hello", ContentMD5=wrong)
     assert err.value.response["Error"]["Code"] == "BadDigest"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert _absent(s3, bucket, "k")
+    assert_no_orphans_after_sweep(server)
 
 
 def test_put_with_malformed_content_md5_is_invalid_digest(s3, bucket: str) -> None:
@@ -44,6 +46,7 @@ def test_put_whose_body_does_not_match_its_signed_sha256_stores_nothing(server, 
     r = signed_request(server.endpoint, "PUT", f"/{bucket}/k", MAIN_KEY, MAIN_SECRET, body=b"actual", payload_hash=hashlib.sha256(b"claimed").hexdigest())
     assert r.status == 400 and b"<Code>XAmzContentSHA256Mismatch</Code>" in r.body
     assert _absent(s3, bucket, "k")
+    assert_no_orphans_after_sweep(server)
 
 
 @pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "SHA1", "SHA256", "CRC64NVME"])
@@ -61,6 +64,7 @@ def test_put_with_wrong_checksum_header_is_bad_digest(server, s3, bucket: str) -
     r = signed_request(server.endpoint, "PUT", f"/{bucket}/k", MAIN_KEY, MAIN_SECRET, body=b"data", headers={"x-amz-checksum-sha256": wrong})
     assert r.status == 400 and b"<Code>BadDigest</Code>" in r.body
     assert _absent(s3, bucket, "k")
+    assert_no_orphans_after_sweep(server)
 
 
 def test_put_with_malformed_checksum_header_is_bad_digest(server, s3, bucket: str) -> None:
@@ -76,6 +80,7 @@ def test_body_shorter_than_content_length_is_incomplete_body_and_stores_nothing(
     if r.status == 400:
         assert b"<Code>IncompleteBody</Code>" in r.body
     assert _absent(s3, bucket, "short")
+    assert_no_orphans_after_sweep(server)
 
 
 def test_put_over_5_gib_is_entity_too_large_before_reading(server, s3, bucket: str) -> None:

@@ -9,6 +9,7 @@ import zlib
 import pytest
 from botocore.exceptions import ClientError
 from conftest import MAIN_KEY, MAIN_SECRET
+from storage_checks import assert_no_orphans_after_sweep
 from rawclient import chunked_upload
 
 
@@ -49,6 +50,7 @@ def test_wrong_trailer_checksum_is_bad_digest_and_stores_nothing(server, s3, buc
     r = chunked_upload(server.endpoint, f"/{bucket}/badsum", MAIN_KEY, MAIN_SECRET, data, signed=False, trailers={"x-amz-checksum-crc32": _crc32_b64(b"other")})
     assert r.status == 400 and b"<Code>BadDigest</Code>" in r.body
     assert _absent(s3, bucket, "badsum")
+    assert_no_orphans_after_sweep(server)
 
 
 def test_tampered_chunk_is_signature_mismatch_and_stores_nothing(server, s3, bucket: str) -> None:
@@ -56,6 +58,7 @@ def test_tampered_chunk_is_signature_mismatch_and_stores_nothing(server, s3, buc
     r = chunked_upload(server.endpoint, f"/{bucket}/tampered", MAIN_KEY, MAIN_SECRET, data, corrupt_chunk=1)
     assert r.status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in r.body
     assert _absent(s3, bucket, "tampered")
+    assert_no_orphans_after_sweep(server)
 
 
 def test_truncated_chunked_stream_stores_nothing(server, s3, bucket: str) -> None:
@@ -65,6 +68,7 @@ def test_truncated_chunked_stream_stores_nothing(server, s3, bucket: str) -> Non
     if r.status == 400:
         assert b"<Code>IncompleteBody</Code>" in r.body
     assert _absent(s3, bucket, "truncated")
+    assert_no_orphans_after_sweep(server)
 
 
 def test_decoded_length_mismatch_is_incomplete_body(server, s3, bucket: str) -> None:
@@ -72,3 +76,5 @@ def test_decoded_length_mismatch_is_incomplete_body(server, s3, bucket: str) -> 
     r = chunked_upload(server.endpoint, f"/{bucket}/short", MAIN_KEY, MAIN_SECRET, data, extra_headers={"x-amz-decoded-content-length": "2000"})
     assert r.status == 400 and b"<Code>IncompleteBody</Code>" in r.body
     assert _absent(s3, bucket, "short")
+
+    assert_no_orphans_after_sweep(server)
