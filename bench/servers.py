@@ -223,7 +223,9 @@ def strongroom(startup_timeout: float = 60.0, keep: bool = False) -> Iterator[Se
     data = os.path.join(tmp, "data")
     os.makedirs(data)
     port = free_port()
-    cmd = [*find_strongroom(), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", data]
+    # One uvicorn worker per core, as one would deploy it (SeaweedFS, in Go, uses every core too).
+    workers = os.environ.get("BENCH_STRONGROOM_WORKERS", str(os.cpu_count() or 1))
+    cmd = [*find_strongroom(), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", data, "--workers", workers]
     env = dict(os.environ)
     env["STRONGROOM_ROOT_ACCESS_KEY"] = ACCESS_KEY
     env["STRONGROOM_ROOT_SECRET_KEY"] = SECRET_KEY
