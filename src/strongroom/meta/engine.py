@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -24,7 +25,12 @@ T = TypeVar("T")
 
 # Numbered migrations: index i upgrades a database at version i to version i+1.
 SCHEMA_VERSION = 1
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# SQLite's own busy handler backs off to 100 ms sleeps, which gives writers from several processes
+# second-long tails. It only covers the first few milliseconds; the write lock is then taken by
+# polling every WRITE_LOCK_POLL_SECONDS until WRITE_LOCK_DEADLINE_SECONDS.
+SQLITE_BUSY_TIMEOUT_MS = 5
+WRITE_LOCK_POLL_SECONDS = 0.0005
+WRITE_LOCK_DEADLINE_SECONDS = 30.0
 META_THREADS = 16
 
 
@@ -34,7 +40,7 @@ def _sqlite_engine(url: str) -> Engine:
         poolclass=QueuePool,
         pool_size=META_THREADS,
         max_overflow=4,
-        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        connect_args={"check_same_thread": False, "timeout": WRITE_LOCK_DEADLINE_SECONDS},
     )
 
     @event.listens_for(engine, "connect")
@@ -50,10 +56,27 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get("strongroom_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if conn.get_execution_options().get("strongroom_write", False):
+            _begin_immediate(conn)
+        else:
+            conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """Take SQLite's write lock, polling briefly instead of SQLite's long back-off sleeps."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    deadline = time.monotonic() + WRITE_LOCK_DEADLINE_SECONDS
+    while True:
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+        time.sleep(WRITE_LOCK_POLL_SECONDS)
 
 
 def _make_engine(url: str) -> Engine:
