@@ -221,3 +221,24 @@ def test_retried_complete_returns_the_same_etag_and_checksum(s3: Any, bucket: st
     again = s3.complete_multipart_upload(Bucket=bucket, Key="k", UploadId=upload_id, MultipartUpload={"Parts": done}, ChecksumSHA256=expected)
     assert first["ChecksumSHA256"] == again["ChecksumSHA256"] == expected
     assert first["ETag"] == again["ETag"] and again["ChecksumType"] == "COMPOSITE"
+
+
+@pytest.mark.parametrize(("algorithm", "checksum_type"), [("CRC32", "COMPOSITE"), ("CRC64NVME", "FULL_OBJECT"), ("SHA1", "COMPOSITE")])
+def test_complete_head_and_part_gets_report_checksums_and_type(s3, bucket: str, algorithm: str, checksum_type: str) -> None:
+    import os as _os
+
+    key = "three"
+    bodies = [_os.urandom(5 * 1024 * 1024), _os.urandom(5 * 1024 * 1024), b"tail"]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key=key, ChecksumAlgorithm=algorithm, ChecksumType=checksum_type)["UploadId"]
+    field = "Checksum" + algorithm
+    parts = []
+    for number, body in enumerate(bodies, start=1):
+        r = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload, PartNumber=number, Body=body, ChecksumAlgorithm=algorithm)
+        parts.append({"ETag": r["ETag"], "PartNumber": number, field: r[field]})
+    done = s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts})
+    assert done["ChecksumType"] == checksum_type
+    head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    assert (head["ChecksumType"], head[field]) == (checksum_type, done[field])
+    for part in parts:
+        got = s3.get_object(Bucket=bucket, Key=key, PartNumber=part["PartNumber"])
+        assert (got["ChecksumType"], got[field]) == (checksum_type, part[field])

@@ -63,13 +63,13 @@ def test_object_put_with_a_checksum_returns_it_with_its_type(s3: Any, bucket: st
     assert got["ObjectSize"] == 1024 and "ObjectParts" not in got
 
 
-def test_multipart_with_checksums_lists_parts_and_composite_checksum_without_suffix(s3: Any, bucket: str) -> None:
+def test_multipart_with_checksums_lists_parts_and_the_composite_checksum(s3: Any, bucket: str) -> None:
     parts = [os.urandom(5 * MiB), os.urandom(5 * MiB), b"tail"]
     completed = _multipart(s3, bucket, "mp", parts, "SHA256")
     got = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=ALL)
     composite = _sha256_b64(b"".join(hashlib.sha256(p).digest() for p in parts))
     assert completed["ChecksumSHA256"] == f"{composite}-3"
-    assert got["Checksum"] == {"ChecksumSHA256": composite, "ChecksumType": "COMPOSITE"}
+    assert got["Checksum"] == {"ChecksumSHA256": f"{composite}-3", "ChecksumType": "COMPOSITE"}
     assert got["ETag"] == completed["ETag"].strip('"') and got["ObjectSize"] == 10 * MiB + 4
     listed = got["ObjectParts"]
     assert (listed["TotalPartsCount"], listed["PartNumberMarker"], listed["MaxParts"], listed["IsTruncated"]) == (3, 0, 1000, False)
@@ -88,10 +88,12 @@ def test_parts_are_paged_by_max_parts_and_part_number_marker(s3: Any, bucket: st
     assert all("ChecksumCRC32" in p for p in rest["Parts"])
 
 
-def test_multipart_without_checksums_reports_only_the_part_count(s3: Any, bucket: str) -> None:
+def test_multipart_without_checksums_lists_part_sizes(s3: Any, bucket: str) -> None:
     _multipart(s3, bucket, "mp", [os.urandom(5 * MiB), b"end"], None)
     got = s3.get_object_attributes(Bucket=bucket, Key="mp", ObjectAttributes=ALL)
-    assert got["ObjectParts"] == {"TotalPartsCount": 2}
+    parts = got["ObjectParts"]
+    assert (parts["TotalPartsCount"], parts["IsTruncated"], parts["MaxParts"]) == (2, False, 1000)
+    assert [p["PartNumber"] for p in parts["Parts"]] == [1, 2] and all("ChecksumCRC32" not in p for p in parts["Parts"])
     assert "Checksum" not in got and got["ETag"].endswith("-2")
 
 

@@ -92,6 +92,20 @@ def _part_range(req: S3Request, version: ObjectVersion) -> tuple[int, int] | Non
     raise S3Error("InvalidPart")
 
 
+def _part_checksum_headers(version: ObjectVersion, start: int) -> dict[str, str]:
+    """The checksum of the part that starts at this offset, with the object's checksum type."""
+    kind = version.headers.get("x-amz-checksum-type")
+    algorithms = [k for k in version.headers if k.startswith("x-amz-checksum-") and k != "x-amz-checksum-type"]
+    if not kind or not algorithms:
+        return {}
+    offset = 0
+    for extent in version.extents:
+        if offset == start and extent.checksum:
+            return {algorithms[0]: extent.checksum, "x-amz-checksum-type": kind}
+        offset += extent.size
+    return {}
+
+
 async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, dict[str, str], int, int, int]:
     key = validate_key(req.key or "")
     _grant, bucket = await ctx.authorize_bucket(req)
@@ -108,9 +122,11 @@ async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, 
     start, end = span if span is not None else (0, version.size - 1)
     if status == 206:
         headers["content-range"] = f"bytes {start}-{end}/{version.size}"
-        # A whole-object checksum does not describe a range (AWS omits it too).
+        # A whole-object checksum does not describe a range (AWS omits it too); a part has its own.
         for name in [h for h in headers if h.startswith("x-amz-checksum")]:
             del headers[name]
+        if req.query_value("partNumber") is not None:
+            headers.update(_part_checksum_headers(version, start))
     headers["content-length"] = str(max(0, end - start + 1))
     return version, headers, status, start, end
 
