@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Unreferenced blobs younger than this are left alone by the sweeper (they may be mid-upload).
     orphan_grace_seconds: int = Field(3600, ge=0)
     sweep_interval_seconds: int = Field(600, ge=1)
+    # Legacy AWS Signature Version 2 (header, query and POST-policy signatures). Off by default:
+    # HMAC-SHA1 over a weaker canonical form; the conformance profile turns it on.
+    allow_sigv2: bool = False
     # Test-only: accept an admin request that moves the server's clock.
     allow_clock_override: bool = False
     log_level: str = "info"
