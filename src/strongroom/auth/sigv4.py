@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from strongroom.errors import S3Error
 
@@ -57,8 +59,7 @@ PRESIGN_MAX_EXPIRES_SECONDS = 604800
 MAX_AUTHORIZATION_HEADER_BYTES = 8192
 
 _SCOPE_TERMINATOR = "aws4_request"
-_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
-_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
+_STRAY_PERCENT = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 _LOWER_HEX = frozenset("0123456789abcdef")
 _QUERY_SIGNATURE_PARAM = "X-Amz-Signature"
 _PRESIGN_PARAMS = (
@@ -285,25 +286,14 @@ def _percent_decode(raw: bytes) -> bytes:
     """RFC 3986 percent-decoding ('+' stays '+'); a stray '%' is InvalidURI, never guessed at."""
     if b"%" not in raw:
         return raw
-    out = bytearray()
-    i = 0
-    n = len(raw)
-    while i < n:
-        byte = raw[i]
-        if byte == 0x25:  # '%'
-            pair = raw[i + 1 : i + 3]
-            if len(pair) != 2 or not all(c in _HEX_DIGITS for c in pair):
-                raise S3Error("InvalidURI")
-            out.append(int(pair, 16))
-            i += 3
-        else:
-            out.append(byte)
-            i += 1
-    return bytes(out)
+    if _STRAY_PERCENT.search(raw):
+        raise S3Error("InvalidURI")
+    return unquote_to_bytes(raw)
 
 
 def _uri_encode(data: bytes, *, keep_slash: bool) -> str:
-    return "".join(chr(b) if b in _UNRESERVED or (keep_slash and b == 0x2F) else f"%{b:02X}" for b in data)
+    # urllib's quoter encodes every byte outside the safe set as %XX (uppercase), as SigV4 requires.
+    return quote_from_bytes(data, safe="/-_.~" if keep_slash else "-_.~")
 
 
 def canonical_uri(raw_path: bytes) -> str:
