@@ -21,7 +21,7 @@ from ..crypto.errors import IntegrityError
 from ..crypto.keys import DataKey
 from ..crypto.sealed import HEADER_BYTES, TAG_BYTES, Opener, Sealer, segment_count, span_for_range
 from ..errors import S3Error
-from ..kms.provider import KeyProvider
+from ..kms.provider import KeyProvider, WrappedKey
 from .checksums import ChecksumAlgorithm, new_checksum
 from .model import Extent
 
@@ -87,13 +87,13 @@ async def seal_stream(
     checks: BodyChecks,
 ) -> SealedWrite:
     """Seal a body into a new durable blob (steps 1-4 of the write path); verify every claim."""
-    blob_id = uuid.uuid4().hex
-    ctx = {**context, "strongroom:blob": blob_id}
-    data_key, wrapped = provider.generate_data_key(provider_key_id, ctx)
-    sealer = Sealer(data_key, bytes.fromhex(blob_id), segment_bytes)
-    writer: BlobWriter = await asyncio.get_running_loop().run_in_executor(_pool, _create, blobs, blob_id, sealer.header)
-    work = _SegmentWork(sealer, writer, checks)
     loop = asyncio.get_running_loop()
+    # Key generation, nonces and the file create all draw on the system's random source or disk:
+    # one thread hop for all of them (invariant 8).
+    blob_id, wrapped, sealer, writer = await loop.run_in_executor(
+        _pool, _start_blob, blobs, provider, provider_key_id, context, segment_bytes
+    )
+    work = _SegmentWork(sealer, writer, checks)
     pending: asyncio.Future[None] | None = None
     size = 0
     try:
@@ -128,10 +128,16 @@ async def seal_stream(
     )
 
 
-def _create(blobs: BlobStore, blob_id: str, header: bytes) -> BlobWriter:
+def _start_blob(
+    blobs: BlobStore, provider: KeyProvider, provider_key_id: str | None, context: Mapping[str, str], segment_bytes: int
+) -> tuple[str, WrappedKey, Sealer, BlobWriter]:
+    """A fresh blob id and data key (never reused, invariant 2), and the blob opened with its header."""
+    blob_id = uuid.uuid4().hex
+    data_key, wrapped = provider.generate_data_key(provider_key_id, {**context, "strongroom:blob": blob_id})
+    sealer = Sealer(data_key, bytes.fromhex(blob_id), segment_bytes)
     writer = blobs.create(blob_id)
-    writer.write(header)
-    return writer
+    writer.write(sealer.header)
+    return blob_id, wrapped, sealer, writer
 
 
 def _finish(work: _SegmentWork, last_segment: bytes, checks: BodyChecks) -> None:
