@@ -88,6 +88,11 @@ class RequestContext:
         resource = f"arn:aws:s3:::{bucket.name}" + (f"/{req.key}" if req.key is not None else "")
         return self._evaluate(self.operation.action(req), resource, bucket.account_id), bucket
 
+    async def authorize_bucket_as(self, req: S3Request, principal: Principal | None) -> tuple[Grant, Bucket]:
+        """Authorise as a caller the handler verified itself (a browser POST signs its form, not the request)."""
+        self.principal = principal
+        return await self.authorize_bucket(req)
+
     async def authorize_other_bucket(self, req: S3Request, bucket_name: str, key: str | None, action: str) -> tuple[Grant, Bucket]:
         """Authorise a second resource a request touches (the source of a copy)."""
         bucket = await self.buckets.get(bucket_name)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .s3 import attributes, bucket, copy, listing, multipart, object, preflight, service, tagging
+from .s3 import attributes, bucket, copy, listing, multipart, object, post_object, preflight, service, tagging
 
 if TYPE_CHECKING:
     from .context import RequestContext
@@ -67,6 +67,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("PutBucketTagging", "PUT", B, tagging.put_bucket_tagging, _always("s3:PutBucketTagging"), ("tagging",)),
     Operation("DeleteBucketTagging", "DELETE", B, tagging.delete_bucket_tagging, _always("s3:PutBucketTagging"), ("tagging",)),
     Operation("DeleteObjects", "POST", B, object.delete_objects, _always("s3:DeleteObject"), ("delete",)),
+    Operation("PostObject", "POST", B, post_object.post_object, _always("s3:PutObject")),
     Operation("OptionsBucket", "OPTIONS", B, preflight.preflight, _always("s3:PreflightRequest")),
     Operation("OptionsObject", "OPTIONS", OBJ, preflight.preflight, _always("s3:PreflightRequest")),
     Operation("PutObject", "PUT", OBJ, object.put_object, _always("s3:PutObject")),
