@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     root_secret_key: str | None = None
     root_account_name: str = "main"
     segment_bytes: int = Field(1 << 20, ge=4096, le=64 << 20)
+    # Objects whose sealed form is at most this many bytes live in their metadata row (still sealed):
+    # one group-committed fsync instead of a blob file, its fsync and its directory's. 0 turns it off.
+    inline_max_bytes: int = Field(16 * 1024, ge=0, le=256 * 1024)
     # Unreferenced blobs younger than this are left alone by the sweeper (they may be mid-upload).
     orphan_grace_seconds: int = Field(3600, ge=0)
     sweep_interval_seconds: int = Field(600, ge=1)

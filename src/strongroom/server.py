@@ -52,6 +52,7 @@ def open_runtime(settings: Settings) -> Runtime:
         providers={sse_s3.name: sse_s3},
         sse_s3=sse_s3,
         segment_bytes=settings.segment_bytes,
+        inline_max_bytes=settings.inline_max_bytes,
     )
     accounts = Accounts(meta, root_key)
     services = Services(

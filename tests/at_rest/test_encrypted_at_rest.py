@@ -63,8 +63,8 @@ def test_truncated_blob_fails_the_get(server, s3, bucket: str) -> None:
 
 
 def test_swapped_blobs_fail_the_get(server, s3, bucket: str) -> None:
-    s3.put_object(Bucket=bucket, Key="a", Body=b"A" * 5000)
-    s3.put_object(Bucket=bucket, Key="b", Body=b"B" * 5000)
+    s3.put_object(Bucket=bucket, Key="a", Body=b"A" * 100_000)
+    s3.put_object(Bucket=bucket, Key="b", Body=b"B" * 100_000)
     pa, pb = _blob_of(server, bucket, "a"), _blob_of(server, bucket, "b")
     da, db = pa.read_bytes(), pb.read_bytes()
     pa.write_bytes(db)
@@ -140,3 +140,46 @@ def test_bucket_deleted_while_a_put_streams_leaves_no_object_behind(server, s3) 
         assert db.execute("select count(*) from objects where bucket=?", (bucket,)).fetchone()[0] == 0
     finally:
         db.close()
+
+
+def _inline_extents(server, bucket: str, key: str) -> list[dict[str, object]]:
+    import json
+
+    db = sqlite3.connect(server.data_dir / "meta.db")
+    try:
+        (extents,) = db.execute("select extents from objects where bucket=? and key=? and is_latest", (bucket, key)).fetchone()
+    finally:
+        db.close()
+    return list(json.loads(extents))
+
+
+def test_small_objects_live_sealed_in_their_metadata_row(server, s3, bucket: str) -> None:
+    import base64
+
+    secret = MARKER + b"inline"
+    s3.put_object(Bucket=bucket, Key="small", Body=secret)
+    (extent,) = _inline_extents(server, bucket, "small")
+    sealed = base64.b64decode(str(extent["i"]))
+    assert secret not in sealed and len(sealed) > len(secret)
+    assert not (server.data_dir / "blobs" / str(extent["b"])[:2] / str(extent["b"])).exists()
+    assert s3.get_object(Bucket=bucket, Key="small")["Body"].read() == secret
+
+
+def test_tampered_inline_bytes_fail_the_get(server, s3, bucket: str) -> None:
+    import base64
+    import json
+
+    s3.put_object(Bucket=bucket, Key="small", Body=b"x" * 1000)
+    (extent,) = _inline_extents(server, bucket, "small")
+    sealed = bytearray(base64.b64decode(str(extent["i"])))
+    sealed[-20] ^= 0x01
+    extent["i"] = base64.b64encode(bytes(sealed)).decode()
+    db = sqlite3.connect(server.data_dir / "meta.db")
+    try:
+        db.execute("update objects set extents=? where bucket=? and key=?", (json.dumps([extent]), bucket, "small"))
+        db.commit()
+    finally:
+        db.close()
+    with pytest.raises(ClientError) as err:
+        s3.get_object(Bucket=bucket, Key="small")["Body"].read()
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500

@@ -33,6 +33,7 @@ from .model import (
     VersionId,
     extents_from_text,
     extents_to_text,
+    stored_blobs,
 )
 from .sealing import BodyChecks, read_extents, seal_stream
 from .storage import Storage
@@ -155,6 +156,7 @@ class Objects:
             context=object_context(bucket.name, key),
             segment_bytes=self._s.segment_bytes,
             checks=checks,
+            inline_max_bytes=self._s.inline_max_bytes,
         )
         stored = dict(headers)
         if checks.checksum_algorithm is not None and written.checksum_b64 is not None:
@@ -205,7 +207,7 @@ class Objects:
                 )
             )
             if not already_live:
-                mark_live(conn, (e.blob_id for e in extents), now)
+                mark_live(conn, stored_blobs(extents), now)
             mark_garbage(conn, garbage, now)
             return garbage
 
@@ -213,7 +215,7 @@ class Objects:
             garbage = await self._meta.write(transaction)
         except BaseException:
             if not already_live:
-                await self._s.delete_blobs([e.blob_id for e in extents])
+                await self._s.delete_blobs(stored_blobs(extents))
             raise
         await self._s.delete_blobs(garbage)  # step 4
         return version
@@ -283,7 +285,7 @@ class Objects:
                 newest = conn.execute(select(o.c.row_id).where(key_rows).order_by(o.c.last_modified.desc(), o.c.row_id.desc()).limit(1)).first()
                 if newest is not None:
                     conn.execute(o.update().where(o.c.row_id == newest.row_id).values(is_latest=True))
-            garbage = [e.blob_id for e in extents_from_text(row.extents)]
+            garbage = stored_blobs(extents_from_text(row.extents))
             mark_garbage(conn, garbage, now)
             return garbage, bool(row.is_delete_marker)
 
@@ -315,4 +317,4 @@ def _drop_null_version(conn: Connection, bucket: str, key: str) -> list[str]:
     if row is None:
         return []
     conn.execute(o.delete().where(where))
-    return [e.blob_id for e in extents_from_text(row[0])]
+    return stored_blobs(extents_from_text(row[0]))

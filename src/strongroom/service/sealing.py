@@ -53,10 +53,51 @@ class SealedWrite:
     checksum_digest: bytes | None
 
 
+class _SpillWriter:
+    """Holds a small sealed blob in memory; past ``inline_max_bytes`` it becomes a real blob file.
+
+    A blob that never spills is stored inline in its metadata row: committed with that row, in the
+    same transaction, so it needs no fsync of its own.
+    """
+
+    def __init__(self, blobs: BlobStore, blob_id: str, inline_max_bytes: int) -> None:
+        self._blobs = blobs
+        self._blob_id = blob_id
+        self._limit = inline_max_bytes
+        self._buffer: bytearray | None = bytearray()
+        self._writer: BlobWriter | None = None
+
+    def write(self, data: bytes | memoryview) -> None:
+        if self._buffer is not None and len(self._buffer) + len(data) <= self._limit:
+            self._buffer += data
+            return
+        if self._writer is None:
+            self._writer = self._blobs.create(self._blob_id)
+            assert self._buffer is not None
+            if self._buffer:
+                self._writer.write(bytes(self._buffer))
+            self._buffer = None
+        self._writer.write(data)
+
+    def commit(self) -> None:
+        if self._writer is not None:
+            self._writer.commit()
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
+        self._buffer = None
+
+    @property
+    def inline_bytes(self) -> bytes | None:
+        """The whole sealed blob, if it stayed small enough to live in the metadata."""
+        return bytes(self._buffer) if self._buffer is not None and self._writer is None else None
+
+
 class _SegmentWork:
     """State touched only from worker threads, one call at a time (the pipeline is one deep)."""
 
-    def __init__(self, sealer: Sealer, writer: BlobWriter, checks: BodyChecks) -> None:
+    def __init__(self, sealer: Sealer, writer: _SpillWriter, checks: BodyChecks) -> None:
         self.sealer = sealer
         self.writer = writer
         self.md5 = hashlib.md5()
@@ -85,13 +126,17 @@ async def seal_stream(
     context: Mapping[str, str],
     segment_bytes: int,
     checks: BodyChecks,
+    inline_max_bytes: int = 0,
 ) -> SealedWrite:
-    """Seal a body into a new durable blob (steps 1-4 of the write path); verify every claim."""
+    """Seal a body into a new durable blob (steps 1-4 of the write path); verify every claim.
+
+    A sealed result of at most ``inline_max_bytes`` is returned inline instead of written to a blob.
+    """
     loop = asyncio.get_running_loop()
     # Key generation, nonces and the file create all draw on the system's random source or disk:
     # one thread hop for all of them (invariant 8).
     blob_id, wrapped, sealer, writer = await loop.run_in_executor(
-        _pool, _start_blob, blobs, provider, provider_key_id, context, segment_bytes
+        _pool, _start_blob, blobs, provider, provider_key_id, context, segment_bytes, inline_max_bytes
     )
     work = _SegmentWork(sealer, writer, checks)
     pending: asyncio.Future[None] | None = None
@@ -121,7 +166,9 @@ async def seal_stream(
         raise
     digest = work.checksum.digest() if work.checksum is not None else None
     return SealedWrite(
-        extent=Extent(blob_id=blob_id, size=size, segment_bytes=segment_bytes, key=wrapped, etag=work.md5.hexdigest()),
+        extent=Extent(
+            blob_id=blob_id, size=size, segment_bytes=segment_bytes, key=wrapped, etag=work.md5.hexdigest(), inline=writer.inline_bytes
+        ),
         md5_hex=work.md5.hexdigest(),
         checksum_b64=work.checksum.b64() if work.checksum is not None else None,
         checksum_digest=digest,
@@ -129,13 +176,18 @@ async def seal_stream(
 
 
 def _start_blob(
-    blobs: BlobStore, provider: KeyProvider, provider_key_id: str | None, context: Mapping[str, str], segment_bytes: int
-) -> tuple[str, WrappedKey, Sealer, BlobWriter]:
+    blobs: BlobStore,
+    provider: KeyProvider,
+    provider_key_id: str | None,
+    context: Mapping[str, str],
+    segment_bytes: int,
+    inline_max_bytes: int,
+) -> tuple[str, WrappedKey, Sealer, _SpillWriter]:
     """A fresh blob id and data key (never reused, invariant 2), and the blob opened with its header."""
     blob_id = uuid.uuid4().hex
     data_key, wrapped = provider.generate_data_key(provider_key_id, {**context, "strongroom:blob": blob_id})
     sealer = Sealer(data_key, bytes.fromhex(blob_id), segment_bytes)
-    writer = blobs.create(blob_id)
+    writer = _SpillWriter(blobs, blob_id, inline_max_bytes)
     writer.write(sealer.header)
     return blob_id, wrapped, sealer, writer
 
@@ -204,10 +256,16 @@ async def _read_extent(
     skip = span.skip
     position = span.sealed_offset
     opener: Opener | None = None
+    inline = _InlineBlob(extent.inline) if extent.inline is not None else None
     for index in range(span.first, span.last + 1):
         plain_len = extent.segment_bytes if index < last_index else extent.size - index * extent.segment_bytes
         segment = _SegmentRead(index, position, plain_len + TAG_BYTES, index == last_index)
-        if opener is None:
+        if inline is not None:  # small by construction: opened in place, no thread hop
+            if opener is None:
+                opener, plaintext = _open_first(inline, extent.blob_id, key, segment)
+            else:
+                plaintext = _read_open(inline, extent.blob_id, opener, segment)
+        elif opener is None:
             # One read (one thread hop) for the header and the first segment: small objects cost one.
             opener, plaintext = await asyncio.get_running_loop().run_in_executor(_pool, _open_first, blobs, extent.blob_id, key, segment)
         else:
@@ -219,7 +277,17 @@ async def _read_extent(
         yield piece
 
 
-def _open_first(blobs: BlobStore, blob_id: str, key: DataKey, segment: _SegmentRead) -> tuple[Opener, bytes]:
+class _InlineBlob:
+    """A sealed blob held in memory, read like the blob store's files."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def read_range(self, blob_id: str, offset: int, length: int) -> bytes:
+        return self._data[offset : offset + length]
+
+
+def _open_first(blobs: BlobStore | _InlineBlob, blob_id: str, key: DataKey, segment: _SegmentRead) -> tuple[Opener, bytes]:
     if segment.position == HEADER_BYTES:
         data = blobs.read_range(blob_id, 0, HEADER_BYTES + segment.length)
         header, sealed = data[:HEADER_BYTES], data[HEADER_BYTES:]
@@ -232,7 +300,7 @@ def _open_first(blobs: BlobStore, blob_id: str, key: DataKey, segment: _SegmentR
     return opener, opener.open_segment(segment.index, sealed, last=segment.last)
 
 
-def _read_open(blobs: BlobStore, blob_id: str, opener: Opener, segment: _SegmentRead) -> bytes:
+def _read_open(blobs: BlobStore | _InlineBlob, blob_id: str, opener: Opener, segment: _SegmentRead) -> bytes:
     sealed = blobs.read_range(blob_id, segment.position, segment.length)
     if len(sealed) != segment.length:
         raise IntegrityError("short segment")

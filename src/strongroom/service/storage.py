@@ -22,6 +22,7 @@ class Storage:
     providers: Mapping[str, KeyProvider]
     sse_s3: KeyProvider
     segment_bytes: int
+    inline_max_bytes: int = 0
 
     async def delete_blobs(self, blob_ids: list[str]) -> None:
         """Best-effort delete of unreferenced blobs (the sweeper retries what fails)."""
