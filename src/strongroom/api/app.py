@@ -22,7 +22,7 @@ from .asgi import Receive, Scope, Send
 from .context import RequestContext, Services
 from .request import ClientDisconnected, S3Request
 from .response import Response
-from .router import route
+from .router import route, split_host
 from .xml import render_xml
 
 __all__ = ["S3App"]
@@ -137,6 +137,8 @@ class S3App:
             raw_headers=req.raw_headers,
             headers=req.headers,
             credentials=self.services.credentials,
+            allow_sigv2=self.services.settings.allow_sigv2,
+            virtual_host_bucket=split_host(req.headers.get("host"), self.services.settings.domain),
         )
         ctx = RequestContext(self.services, r.operation, req.auth.principal)
         return await r.operation.handler(req, ctx)

@@ -2,6 +2,8 @@
 
 Signatures are compared in constant time; header-signed requests more than 15 minutes off the
 server's clock are RequestTimeTooSkewed; presigned URLs are bounded by X-Amz-Date + X-Amz-Expires.
+Legacy SigV2 (header and query string) is verified only when the caller allows it
+(``settings.allow_sigv2``); otherwise it is refused as AWS's SigV4-only regions refuse it.
 """
 
 from __future__ import annotations
@@ -9,13 +11,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from .. import clock
 from ..errors import S3Error
 from ..service.model import Principal
-from . import sigv4
+from . import sigv2, sigv4
 from .credentials import CredentialCache
 from .streaming import ChunkSignatureChain
 
@@ -52,6 +54,10 @@ class Authenticated:
 
 ANONYMOUS = Authenticated(None, PayloadMode.NONE)
 
+_SIGV4_ONLY = "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256."
+# Expires beyond datetime's range only needs to render in an error message.
+_LATEST_EPOCH_SECONDS = 253402300799  # 9999-12-31T23:59:59Z
+
 # A signing key depends only on (secret, date, region, service): derive it once a day per key.
 _signing_key = functools.lru_cache(maxsize=4096)(sigv4.signing_key)
 
@@ -65,12 +71,21 @@ async def authenticate(
     raw_headers: Sequence[tuple[bytes, bytes]],
     headers: Mapping[str, str],
     credentials: CredentialCache,
+    allow_sigv2: bool = False,
+    virtual_host_bucket: str | None = None,
 ) -> Authenticated:
-    """Verify the request's signature; anonymous when it carries none."""
+    """Verify the request's signature; anonymous when it carries none.
+
+    ``virtual_host_bucket`` is the bucket a virtual-host Host header names (SigV2 signs it).
+    """
     authorization = headers.get("authorization")
+    if _is_sigv2(authorization, query):
+        if not allow_sigv2:
+            raise S3Error("InvalidRequest", _SIGV4_ONLY)
+        return await _authenticate_v2(
+            method, raw_path, raw_query, query, raw_headers, headers, credentials, virtual_host_bucket
+        )
     if authorization is not None:
-        if authorization.startswith("AWS "):
-            raise S3Error("InvalidRequest", "The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.")
         date_value = headers.get("x-amz-date") or headers.get("date")
         if date_value is None:
             raise S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
@@ -95,6 +110,58 @@ async def authenticate(
     if not sigv4.signatures_equal(sigv4.compute_signature(signing_key, to_sign), auth.signature):
         raise S3Error("SignatureDoesNotMatch", extra={"AWSAccessKeyId": auth.scope.access_key, "StringToSign": to_sign})
     return _payload(key.principal, payload_hash, signing_key, auth)
+
+
+def _is_sigv2(authorization: str | None, query: Sequence[tuple[str, str]]) -> bool:
+    if authorization is not None:
+        return authorization.startswith(sigv2.AUTHORIZATION_PREFIX)
+    return sigv2.is_presigned_query(query) and not any(name == "X-Amz-Algorithm" for name, _ in query)
+
+
+async def _authenticate_v2(
+    method: str,
+    raw_path: bytes,
+    raw_query: bytes,
+    query: Sequence[tuple[str, str]],
+    raw_headers: Sequence[tuple[bytes, bytes]],
+    headers: Mapping[str, str],
+    credentials: CredentialCache,
+    virtual_host_bucket: str | None,
+) -> Authenticated:
+    """SigV2: parse, check the time (skew for headers, Expires for URLs), look up the key, compare."""
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        auth = sigv2.parse_authorization_header(authorization)
+        date_text, moment = sigv2.parse_request_date(headers)
+        now = clock.now()
+        if abs((now - moment).total_seconds()) > sigv4.MAX_CLOCK_SKEW_SECONDS:
+            raise S3Error("RequestTimeTooSkewed", extra={"RequestTime": date_text, "ServerTime": sigv4.format_amz_date(now), "MaxAllowedSkewMilliseconds": "900000"})
+    else:
+        auth = sigv2.parse_presigned_query(query)
+        assert auth.expires is not None
+        if clock.now_seconds() > int(auth.expires):
+            expires_at = datetime.fromtimestamp(min(int(auth.expires), _LATEST_EPOCH_SECONDS), tz=UTC)
+            raise S3Error("AccessDenied", "Request has expired", extra={"Expires": sigv4.format_amz_date(expires_at), "ServerTime": sigv4.format_amz_date(clock.now())})
+    key = await credentials.lookup(auth.access_key)
+    candidates = sigv2.strings_to_sign(method, raw_path, raw_query, raw_headers, virtual_host_bucket=virtual_host_bucket, expires=auth.expires)
+    # Every candidate is compared (no short cut), each in constant time.
+    matches = [sigv2.signatures_equal(sigv2.compute_signature(key.secret, c), auth.signature) for c in candidates]
+    if not any(matches):
+        shown = candidates[0].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raise S3Error("SignatureDoesNotMatch", extra={"AWSAccessKeyId": auth.access_key, "StringToSign": shown})
+    return _v2_payload(key.principal, headers.get("x-amz-content-sha256"))
+
+
+def _v2_payload(principal: Principal, payload_hash: str | None) -> Authenticated:
+    # SigV2 signs no body. A client that still states the body's SHA-256 (a signed x-amz-* header)
+    # gets it verified; aws-chunked with an unsigned trailer is decoded; chunk signatures need SigV4.
+    if payload_hash is None or payload_hash == sigv4.UNSIGNED_PAYLOAD:
+        return Authenticated(principal, PayloadMode.UNSIGNED)
+    if payload_hash == sigv4.STREAMING_UNSIGNED_TRAILER:
+        return Authenticated(principal, PayloadMode.STREAMING_UNSIGNED_TRAILER)
+    if len(payload_hash) != 64 or any(c not in "0123456789abcdef" for c in payload_hash):
+        raise S3Error("InvalidArgument", "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER or a hex SHA-256 with Signature Version 2", extra={"ArgumentName": "x-amz-content-sha256"})
+    return Authenticated(principal, PayloadMode.SIGNED, payload_sha256_hex=payload_hash)
 
 
 def _check_time(auth: sigv4.SignedRequestAuth) -> None:
