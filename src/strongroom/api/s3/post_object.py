@@ -89,10 +89,13 @@ class _Form:
     async def drain(self) -> None:
         """Read what follows the file (ignored, as S3 ignores it), up to a cap."""
         read = 0
-        async for chunk in self._body:
-            read += len(chunk)
-            if read > MAX_EPILOGUE_BYTES:
-                return  # the app closes the connection after answering
+        try:
+            async for chunk in self._body:
+                read += len(chunk)
+                if read > MAX_EPILOGUE_BYTES:
+                    return  # the app closes the connection after answering
+        except S3Error:
+            return  # the object is committed; a short epilogue changes nothing
 
 
 def _object_key(fields: dict[str, str], start: FileStart) -> ObjectKey:
