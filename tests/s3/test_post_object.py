@@ -191,13 +191,13 @@ def test_fields_after_the_file_are_ignored(s3, bucket: str) -> None:  # type: ig
     assert s3.head_object(Bucket=bucket, Key="uploads/late")["Metadata"] == {}
 
 
-def test_missing_key_and_missing_file_are_invalid_argument(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
+def test_missing_key_is_invalid_argument_and_missing_file_is_incorrect_number_of_files(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
     url, fields = presigned(s3, bucket, key="uploads/m")
     no_key = {k: v for k, v in fields.items() if k != "key"}
     r = send(url, no_key)
     assert (r.status_code, error_code(r)) == (400, "InvalidArgument") and "must contain a field named 'key'" in r.text
     r = send(url, fields, data=None)
-    assert (r.status_code, error_code(r)) == (400, "InvalidArgument")
+    assert (r.status_code, error_code(r)) == (400, "IncorrectNumberOfFilesInPostRequest")
     assert_absent(s3, bucket, "uploads/m")
 
 

@@ -83,11 +83,11 @@ FormEvent = Field | FileStart | FileData | FileEnd
 
 def _malformed(detail: str = "") -> S3Error:
     message = "The body of your POST request is not well-formed multipart/form-data."
-    return S3Error("InvalidArgument", f"{message} {detail}".strip(), extra={"ArgumentName": "file"})
+    return S3Error("MalformedPOSTRequest", f"{message} {detail}".strip())
 
 
 def _too_large() -> S3Error:
-    return S3Error("InvalidArgument", "Your POST request fields preceding the upload file were too large.", extra={"ArgumentName": "file"})
+    return S3Error("MaxPostPreDataLengthExceededError")
 
 
 def _split_params(value: str) -> list[str]:

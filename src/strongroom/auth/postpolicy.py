@@ -73,8 +73,7 @@ def _missing(name: str) -> S3Error:
 
 
 def _invalid_policy(detail: str) -> S3Error:
-    # AWS answers InvalidPolicyDocument (400); the status and message are the same here.
-    return S3Error("InvalidArgument", f"Invalid Policy: {detail}", extra={"ArgumentName": "policy"})
+    return S3Error("InvalidPolicyDocument", f"Invalid Policy: {detail}")
 
 
 def _denied(detail: str) -> S3Error:

@@ -157,10 +157,10 @@ def test_part_headers_larger_than_cap_are_refused() -> None:
         b"--" + BOUNDARY + b"garbage\r\n",
     ],
 )
-def test_malformed_bodies_are_invalid_argument(body: bytes) -> None:
+def test_malformed_bodies_are_malformed_post_request(body: bytes) -> None:
     with pytest.raises(S3Error) as info:
         run(body)
-    assert info.value.code == "InvalidArgument"
+    assert (info.value.code, info.value.status) == ("MalformedPOSTRequest", 400)
 
 
 def test_quoted_names_and_filenames() -> None:

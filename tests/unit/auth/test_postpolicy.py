@@ -161,10 +161,10 @@ def test_policy_without_length_range_has_no_limits() -> None:
         ["not", "an", "object"],
     ],
 )
-def test_malformed_policy_documents_are_400(document: object) -> None:
+def test_malformed_policy_documents_are_invalid_policy_document(document: object) -> None:
     with pytest.raises(S3Error) as info:
         check_policy(encode(document), FIELDS, NOW)
-    assert info.value.status == 400
+    assert (info.value.code, info.value.status) == ("InvalidPolicyDocument", 400)
 
 
 def test_policy_that_is_not_base64_json_is_400() -> None:

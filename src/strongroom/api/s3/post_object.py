@@ -137,7 +137,7 @@ async def post_object(req: S3Request, ctx: RequestContext) -> Response:
     form = _Form(req, boundary)
     fields, start = await form.fields()
     if start is None:
-        raise S3Error("InvalidArgument", "POST requires exactly one file upload per request.", extra={"ArgumentName": "file", "ArgumentValue": "0"})
+        raise S3Error("IncorrectNumberOfFilesInPostRequest")
     key = _object_key(fields, start)
     assert req.bucket is not None
     # The policy sees the bucket the request targets (never a form field) and the key after ${filename}.
