@@ -1,9 +1,10 @@
 """Group commit: concurrent write transactions share one commit (and so one WAL fsync).
 
-One committer thread takes every write waiting in the queue, runs each inside its own SAVEPOINT of a
-single transaction (so one write's failure rolls back only that write), commits once, and only then
-answers each caller: an acknowledged write is always a committed one (invariant 4). With one writer
-per process, SQLite never makes writers sleep in its busy handler either.
+One committer thread takes every write waiting in the queue, runs them all in a single transaction,
+commits once, and only then answers each caller: an acknowledged write is always a committed one
+(invariant 4). If any write of a group fails, the transaction is rolled back and each write is run
+again in a transaction of its own, so one write's failure never touches another. With one writer per
+process, SQLite never makes writers sleep in its busy handler either.
 """
 
 from __future__ import annotations
@@ -77,22 +78,29 @@ class GroupCommitter:
                 return
 
     def _commit(self, group: list[_Job]) -> None:
-        outcomes: list[tuple[bool, Any]] = []
+        """Run the group in one transaction; if any write fails, retry each alone.
+
+        Writes are functions of the connection only, so re-running one is safe. The common case (no
+        write fails) costs no savepoint statements; a failure costs one extra transaction per write.
+        """
+        if len(group) > 1:
+            try:
+                with self._engine.connect().execution_options(strongroom_write=True) as conn, conn.begin():
+                    results = [job.fn(conn) for job in group]
+            except Exception:  # noqa: BLE001 - some write failed (or the commit): fall back to one by one
+                pass
+            else:
+                for job, value in zip(group, results, strict=True):
+                    job.future.set_result(value)
+                return
+        for job in group:
+            self._commit_alone(job)
+
+    def _commit_alone(self, job: _Job) -> None:
         try:
             with self._engine.connect().execution_options(strongroom_write=True) as conn, conn.begin():
-                for job in group:
-                    try:
-                        with conn.begin_nested():
-                            outcomes.append((True, job.fn(conn)))
-                    except Exception as exc:  # this write only: its savepoint is rolled back
-                        outcomes.append((False, exc))
-        except Exception as exc:  # the shared commit failed: no write of the group happened
-            log.exception("group commit of %d writes failed", len(group))
-            for job in group:
-                job.future.set_exception(exc)
-            return
-        for job, (ok, value) in zip(group, outcomes, strict=True):
-            if ok:
-                job.future.set_result(value)
-            else:
-                job.future.set_exception(value)
+                value = job.fn(conn)
+        except Exception as exc:  # this write's own error (or its commit's): only its caller sees it
+            job.future.set_exception(exc)
+        else:
+            job.future.set_result(value)

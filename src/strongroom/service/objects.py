@@ -196,7 +196,8 @@ class Objects:
             _check_conditions(conn, bucket.name, key, conditions)
             garbage = _drop_null_version(conn, bucket.name, key) + extra
             o = schema.objects
-            conn.execute(o.update().where((o.c.bucket == bucket.name) & (o.c.key == key) & o.c.is_latest).values(is_latest=False))
+            if bucket.versioning is not None:  # only a bucket that ever had versioning keeps other versions
+                conn.execute(o.update().where((o.c.bucket == bucket.name) & (o.c.key == key) & o.c.is_latest).values(is_latest=False))
             conn.execute(
                 o.insert().values(
                     bucket=bucket.name, key=key, version_id=version.version_id, is_latest=True, is_delete_marker=False,
@@ -313,8 +314,5 @@ def _drop_null_version(conn: Connection, bucket: str, key: str) -> list[str]:
     """Delete the key's "null" version row; return its blob ids."""
     o = schema.objects
     where = (o.c.bucket == bucket) & (o.c.key == key) & (o.c.version_id == NULL_VERSION)
-    row = conn.execute(select(o.c.extents).where(where)).first()
-    if row is None:
-        return []
-    conn.execute(o.delete().where(where))
-    return stored_blobs(extents_from_text(row[0]))
+    row = conn.execute(o.delete().where(where).returning(o.c.extents)).first()
+    return [] if row is None else stored_blobs(extents_from_text(row[0]))
