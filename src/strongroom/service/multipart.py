@@ -1,4 +1,4 @@
-"""Multipart uploads: create, upload parts, complete, abort, list. The S3 rules of multipart live here.
+"""Multipart uploads: create, upload parts, complete, abort. The S3 rules of multipart live here.
 
 Each part is sealed independently, under its own fresh data key, into its own blob (invariant 2); the
 completed object's extents are the chosen parts' blobs in order, so completing never rewrites bytes.
@@ -22,8 +22,8 @@ A completed upload is gone for every operation but a retried Complete, which AWS
 same result while the object that upload made is still the key's current version (same ETag); after
 that, or once the sweeper drops the record (COMPLETED_UPLOAD_KEEP_SECONDS), it is NoSuchUpload.
 
-Past the ~400-line guide because ListMultipartUploads' seek and prefix rollup read only the uploads
-table and share its row mapping; split it out (service/upload_listing.py) if it grows further.
+The Upload and Part records and the statements on their tables live in upload_records.py;
+ListMultipartUploads' paging lives in upload_listing.py (Uploads.list_uploads delegates to it).
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import base64
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, and_, or_, select
+from sqlalchemy import Connection, Row, select
 
 from .. import clock
 from ..errors import S3Error
@@ -43,10 +43,24 @@ from ..grant import Grant
 from ..meta import schema
 from .blobrefs import mark_garbage, mark_live
 from .checksums import ChecksumAlgorithm, ChecksumType, combine_full_object, composite_checksum
-from .model import Bucket, BucketName, Extent, ObjectKey, ObjectVersion, UploadId
+from .model import Bucket, Extent, ObjectKey, ObjectVersion, UploadId
 from .objects import Conditions, Objects, object_context, row_to_version, validate_user_metadata
 from .sealing import BodyChecks, SealedWrite, seal_stream
 from .storage import Storage
+from .upload_listing import UploadListing, list_uploads
+from .upload_records import (
+    Part,
+    Upload,
+    drop_upload,
+    in_progress,
+    lock_upload,
+    mark_completed,
+    no_such_upload,
+    part_blobs,
+    row_to_part,
+    row_to_upload,
+    upload_row,
+)
 
 __all__ = [
     "Uploads",
@@ -55,7 +69,6 @@ __all__ = [
     "CompletedPart",
     "CompleteRequest",
     "Completion",
-    "UploadListing",
     "MAX_PART_NUMBER",
     "MAX_PART_BYTES",
     "MIN_PART_BYTES",
@@ -67,44 +80,8 @@ MAX_PART_NUMBER = 10_000
 MAX_PART_BYTES = 5 * 1024**3
 MIN_PART_BYTES = 5 * 1024**2  # every part but the last (AWS "Amazon S3 multipart upload limits")
 UPLOAD_ID_BYTES = 32  # 43 url-safe characters, random
-LIST_BATCH_ROWS = 1000
 # How long a completed upload's record is kept to answer a retried Complete (the sweeper drops it after).
 COMPLETED_UPLOAD_KEEP_SECONDS = 24 * 3600
-# Keys of the stored upload headers that describe the upload, not the object.
-_ALGORITHM_KEY = "x-amz-checksum-algorithm"
-_TYPE_KEY = "x-amz-checksum-type"
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    """One multipart upload in progress."""
-
-    upload_id: UploadId
-    bucket: BucketName
-    key: ObjectKey
-    initiated: float
-    owner_account: str
-    initiator_arn: str
-    headers: dict[str, str]
-    tags: dict[str, str] | None
-    checksum_algorithm: ChecksumAlgorithm | None
-    checksum_type: ChecksumType | None
-
-
-@dataclass(frozen=True, slots=True)
-class Part:
-    """One uploaded part: a sealed blob (its extent carries the part number and checksum)."""
-
-    number: int
-    size: int
-    etag: str
-    last_modified: float
-    extent: Extent
-
-    @property
-    def checksum(self) -> str | None:
-        """The part's checksum (base64) in the upload's algorithm, if it has one."""
-        return self.extent.checksum
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,82 +112,6 @@ class Completion:
     checksum_algorithm: ChecksumAlgorithm | None
     checksum: str | None
     checksum_type: ChecksumType | None
-
-
-@dataclass(frozen=True, slots=True)
-class UploadListing:
-    """One page of ListMultipartUploads."""
-
-    uploads: list[Upload]
-    common_prefixes: list[str]
-    truncated: bool
-    next_key_marker: str | None
-    next_upload_id_marker: str | None
-
-
-def _row_to_upload(row: Row[tuple[object, ...]]) -> Upload:
-    m = row._mapping
-    headers: dict[str, str] = json.loads(m["headers"])
-    algorithm = headers.pop(_ALGORITHM_KEY, None)
-    checksum_type = headers.pop(_TYPE_KEY, None)
-    return Upload(
-        upload_id=UploadId(m["upload_id"]),
-        bucket=BucketName(m["bucket"]),
-        key=ObjectKey(m["key"]),
-        initiated=float(m["initiated"]),
-        owner_account=m["owner_account"],
-        initiator_arn=m["initiator_arn"],
-        headers=headers,
-        tags=json.loads(m["tags"]) if m["tags"] else None,
-        checksum_algorithm=ChecksumAlgorithm(algorithm) if algorithm else None,
-        checksum_type=ChecksumType(checksum_type) if checksum_type else None,
-    )
-
-
-def _row_to_part(row: Row[tuple[object, ...]]) -> Part:
-    m = row._mapping
-    return Part(
-        number=int(m["part_number"]),
-        size=int(m["size"]),
-        etag=m["etag"],
-        last_modified=float(m["last_modified"]),
-        extent=Extent.from_json(json.loads(m["extent"])),
-    )
-
-
-def _no_such_upload(upload_id: str) -> S3Error:
-    return S3Error("NoSuchUpload", resource=upload_id, extra={"UploadId": upload_id})
-
-
-def _in_progress() -> ColumnElement[bool]:
-    return schema.uploads.c.completed_etag.is_(None)
-
-
-def _lock_upload(conn: Connection, bucket: str, key: str, upload_id: str) -> Row[tuple[object, ...]]:
-    """The in-progress upload row, locked for this transaction (PostgreSQL; SQLite writers are serial anyway)."""
-    u = schema.uploads
-    where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket) & (u.c.key == key) & _in_progress()
-    row = conn.execute(select(u).where(where).with_for_update()).first()
-    if row is None:
-        raise _no_such_upload(upload_id)
-    return row
-
-
-def _part_blobs(conn: Connection, upload_id: str) -> dict[int, str]:
-    p = schema.parts
-    rows = conn.execute(select(p.c.part_number, p.c.extent).where(p.c.upload_id == upload_id)).all()
-    return {int(n): Extent.from_json(json.loads(text)).blob_id for n, text in rows}
-
-
-def _drop_upload(conn: Connection, upload_id: str) -> None:
-    conn.execute(schema.parts.delete().where(schema.parts.c.upload_id == upload_id))
-    conn.execute(schema.uploads.delete().where(schema.uploads.c.upload_id == upload_id))
-
-
-def _mark_completed(conn: Connection, upload_id: str, etag: str, now: float) -> None:
-    conn.execute(schema.parts.delete().where(schema.parts.c.upload_id == upload_id))
-    u = schema.uploads
-    conn.execute(u.update().where(u.c.upload_id == upload_id).values(completed=now, completed_etag=etag))
 
 
 def forget_completed_uploads(conn: Connection, before: float) -> int:
@@ -262,25 +163,18 @@ class Uploads:
             checksum_algorithm=checksum[0] if checksum else None,
             checksum_type=checksum[1] if checksum else None,
         )
-        stored = dict(headers)
-        if checksum is not None:
-            stored[_ALGORITHM_KEY], stored[_TYPE_KEY] = checksum[0].value, checksum[1].value
-        row = {
-            "upload_id": upload.upload_id, "bucket": bucket.name, "key": key, "initiated": upload.initiated,
-            "owner_account": bucket.account_id, "initiator_arn": initiator_arn,
-            "headers": json.dumps(stored, separators=(",", ":")), "tags": json.dumps(tags) if tags else None,
-        }
+        row = upload_row(upload)
         await self._s.meta.write(lambda c: c.execute(schema.uploads.insert().values(**row)))
         return upload
 
     async def get(self, bucket: Bucket, key: str, upload_id: str) -> Upload:
         """The in-progress upload with this id for this bucket and key, else NoSuchUpload."""
         u = schema.uploads
-        where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket.name) & (u.c.key == key) & _in_progress()
+        where = (u.c.upload_id == upload_id) & (u.c.bucket == bucket.name) & (u.c.key == key) & in_progress()
         row = await self._s.meta.read(lambda c: c.execute(select(u).where(where)).first())
         if row is None:
-            raise _no_such_upload(upload_id)
-        return _row_to_upload(row)
+            raise no_such_upload(upload_id)
+        return row_to_upload(row)
 
     async def put_part(self, grant: Grant, upload: Upload, number: int, body: AsyncIterator[bytes], checks: BodyChecks) -> Part:
         """Seal one part into its own blob and make it part `number` of the upload (replacing any earlier one)."""
@@ -313,7 +207,7 @@ class Uploads:
         p = schema.parts
 
         def transaction(conn: Connection) -> list[str]:  # step 3
-            _lock_upload(conn, upload.bucket, upload.key, upload.upload_id)
+            lock_upload(conn, upload.bucket, upload.key, upload.upload_id)
             where = (p.c.upload_id == upload.upload_id) & (p.c.part_number == number)
             old = conn.execute(select(p.c.extent).where(where)).first()
             garbage = [Extent.from_json(json.loads(old[0])).blob_id] if old is not None else []
@@ -341,7 +235,7 @@ class Uploads:
         p = schema.parts
         query = select(p).where((p.c.upload_id == upload.upload_id) & (p.c.part_number > after)).order_by(p.c.part_number).limit(limit)
         rows = await self._s.meta.read(lambda c: c.execute(query).all())
-        return [_row_to_part(r) for r in rows]
+        return [row_to_part(r) for r in rows]
 
     async def complete(self, grant: Grant, bucket: Bucket, key: ObjectKey, upload_id: str, request: CompleteRequest) -> Completion:
         """Assemble the object from the named parts; a retry after success gets the same answer (see above)."""
@@ -354,8 +248,8 @@ class Uploads:
 
         row, current = await self._s.meta.read(lookup)
         if row is None:
-            raise _no_such_upload(upload_id)
-        upload = _row_to_upload(row)
+            raise no_such_upload(upload_id)
+        upload = row_to_upload(row)
         if row._mapping["completed_etag"] is None:
             try:
                 return await self._complete(grant, bucket, upload, request)
@@ -364,7 +258,7 @@ class Uploads:
                     raise
             row, current = await self._s.meta.read(lookup)  # a concurrent Complete of this upload won
             if row is None:
-                raise _no_such_upload(upload_id)
+                raise no_such_upload(upload_id)
         return _repeated_completion(upload, row._mapping["completed_etag"], current)
 
     async def _complete(self, grant: Grant, bucket: Bucket, upload: Upload, request: CompleteRequest) -> Completion:
@@ -384,12 +278,12 @@ class Uploads:
         now = clock.now_seconds()
 
         def also(conn: Connection) -> list[str]:  # step 3
-            _lock_upload(conn, upload.bucket, upload.key, upload.upload_id)
-            current = _part_blobs(conn, upload.upload_id)
+            lock_upload(conn, upload.bucket, upload.key, upload.upload_id)
+            current = part_blobs(conn, upload.upload_id)
             for number, blob_id in chosen_blobs.items():
                 if current.get(number) != blob_id:  # replaced since we looked: the client's list is stale
                     raise S3Error("InvalidPart", extra={"UploadId": upload.upload_id, "PartNumber": str(number)})
-            _mark_completed(conn, upload.upload_id, etag, now)
+            mark_completed(conn, upload.upload_id, etag, now)
             keep = set(chosen_blobs.values())
             return [b for b in current.values() if b not in keep]
 
@@ -404,9 +298,9 @@ class Uploads:
         now = clock.now_seconds()
 
         def transaction(conn: Connection) -> list[str]:
-            _lock_upload(conn, bucket.name, key, upload_id)
-            garbage = list(_part_blobs(conn, upload_id).values())
-            _drop_upload(conn, upload_id)
+            lock_upload(conn, bucket.name, key, upload_id)
+            garbage = list(part_blobs(conn, upload_id).values())
+            drop_upload(conn, upload_id)
             mark_garbage(conn, garbage, now)
             return garbage
 
@@ -417,95 +311,17 @@ class Uploads:
         self, bucket: Bucket, *, prefix: str = "", delimiter: str = "", key_marker: str = "", upload_id_marker: str = "", max_uploads: int = 1000
     ) -> UploadListing:
         """Uploads in progress, by key then initiation time; keys past a delimiter roll up into common prefixes."""
-        seek = await self._seek(bucket, key_marker, upload_id_marker)
-        uploads: list[Upload] = []
-        prefixes: list[str] = []
-        last: tuple[str, str | None] | None = None
-        while True:
-            rows = await self._s.meta.read(_fetch(_listing_query(bucket.name, prefix, seek)))
-            for row in rows:
-                upload = _row_to_upload(row)
-                seek = _Seek(upload.key, upload.initiated, upload.upload_id)
-                if not upload.key.startswith(prefix):
-                    return UploadListing(uploads, prefixes, False, None, None)
-                rolled = _common_prefix(upload.key, prefix, delimiter)
-                if rolled is not None and (rolled <= key_marker or rolled in prefixes):
-                    seek = _Seek(_successor(rolled), None, None)
-                    break
-                if len(uploads) + len(prefixes) >= max_uploads:
-                    return UploadListing(uploads, prefixes, True, last[0] if last else None, last[1] if last else None)
-                if rolled is not None:
-                    prefixes.append(rolled)
-                    last = (rolled, None)
-                    seek = _Seek(_successor(rolled), None, None)
-                    break
-                uploads.append(upload)
-                last = (upload.key, upload.upload_id)
-            else:
-                if len(rows) < LIST_BATCH_ROWS:
-                    return UploadListing(uploads, prefixes, False, None, None)
-
-    async def _seek(self, bucket: Bucket, key_marker: str, upload_id_marker: str) -> _Seek:
-        """Where a listing starts: after key-marker, or after upload-id-marker within key-marker's uploads."""
-        if not key_marker:
-            return _Seek("", None, None)
-        if upload_id_marker:
-            u = schema.uploads
-            where = (u.c.bucket == bucket.name) & (u.c.key == key_marker) & (u.c.upload_id == upload_id_marker)
-            row = await self._s.meta.read(lambda c: c.execute(select(u.c.initiated).where(where)).first())
-            if row is not None:
-                return _Seek(key_marker, float(row[0]), upload_id_marker)
-        return _Seek(_successor_key(key_marker), None, None)
-
-
-@dataclass(frozen=True, slots=True)
-class _Seek:
-    """A position in (key, initiated, upload id) order: strictly after that upload, or (with no upload) at the key."""
-
-    key: str
-    initiated: float | None
-    upload_id: str | None
-
-
-def _listing_query(bucket: str, prefix: str, seek: _Seek) -> Select[tuple[object, ...]]:
-    u = schema.uploads
-    start = max(seek.key, prefix)
-    if seek.initiated is None or seek.upload_id is None or start != seek.key:
-        after = u.c.key >= start
-    else:
-        after = or_(
-            u.c.key > seek.key,
-            and_(u.c.key == seek.key, or_(u.c.initiated > seek.initiated, and_(u.c.initiated == seek.initiated, u.c.upload_id > seek.upload_id))),
+        return await list_uploads(
+            self._s.meta, bucket.name, prefix=prefix, delimiter=delimiter, key_marker=key_marker,
+            upload_id_marker=upload_id_marker, max_uploads=max_uploads,
         )
-    return select(u).where((u.c.bucket == bucket) & _in_progress() & after).order_by(u.c.key, u.c.initiated, u.c.upload_id).limit(LIST_BATCH_ROWS)
-
-
-def _fetch(query: Select[tuple[object, ...]]) -> Callable[[Connection], Sequence[Row[tuple[object, ...]]]]:
-    return lambda conn: conn.execute(query).all()
-
-
-def _common_prefix(key: str, prefix: str, delimiter: str) -> str | None:
-    if not delimiter:
-        return None
-    at = key.find(delimiter, len(prefix))
-    return key[: at + len(delimiter)] if at >= 0 else None
-
-
-def _successor(rolled: str) -> str:
-    """The least string above every key that starts with `rolled` (its last character, incremented)."""
-    return rolled[:-1] + chr(ord(rolled[-1]) + 1)
-
-
-def _successor_key(key: str) -> str:
-    """The least string above `key` in code-point (= UTF-8 byte) order."""
-    return key + "\x00"
 
 
 def _repeated_completion(upload: Upload, etag: str | None, current: Row[tuple[object, ...]] | None) -> Completion:
     """The answer to a retried Complete: the first answer, while the object it made is still current."""
     version = row_to_version(current) if current is not None else None
     if etag is None or version is None or version.is_delete_marker or version.etag != etag:
-        raise _no_such_upload(upload.upload_id)
+        raise no_such_upload(upload.upload_id)
     algorithm, kind = upload.checksum_algorithm, upload.checksum_type
     checksum = version.headers.get(algorithm.header_name) if algorithm is not None else None
     return Completion(version, algorithm if checksum else None, checksum, kind if checksum else None)

@@ -13,15 +13,8 @@ import binascii
 from urllib.parse import quote
 
 from ...errors import S3Error
-from ...service.listing import (
-    MAX_KEYS_LIMIT,
-    ListedObject,
-    ListedVersion,
-    ListingPage,
-    ListQuery,
-    VersionQuery,
-    VersionsPage,
-)
+from ...service.listing import MAX_KEYS_LIMIT, ListedObject, ListingPage, ListQuery
+from ...service.version_listing import ListedVersion, VersionQuery, VersionsPage
 from ..context import RequestContext
 from ..httpdates import iso8601
 from ..request import S3Request
