@@ -14,7 +14,7 @@ from defusedxml.ElementTree import fromstring
 
 from ..errors import S3Error
 
-__all__ = ["S3_XMLNS", "parse_xml", "render_xml", "Node", "strip_ns", "child_text", "children"]
+__all__ = ["S3_XMLNS", "parse_xml", "render_xml", "Node", "RawXml", "escape_text", "strip_ns", "child_text", "children"]
 
 S3_XMLNS = "http://s3.amazonaws.com/doc/2006-03-01/"
 MAX_XML_BYTES = 1 << 20
@@ -56,9 +56,18 @@ def child_text(parent: Element, name: str) -> str | None:
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;"})
 
 
-def _text(value: str) -> str:
-    """Escape character data; characters XML 1.0 cannot carry at all are refused by the caller's encoding."""
+class RawXml(str):
+    """Markup already rendered and escaped (a hot loop's pre-built elements); written as is."""
+
+    __slots__ = ()
+
+
+def escape_text(value: str) -> str:
+    """Escape character data for an element's text."""
     return value.translate(_ESCAPES)
+
+
+_text = escape_text
 
 
 def _fill(out: list[str], value: Node) -> None:
@@ -68,6 +77,8 @@ def _fill(out: list[str], value: Node) -> None:
         return
     if isinstance(value, bool):
         out.append("true" if value else "false")
+    elif isinstance(value, RawXml):
+        out.append(value)
     elif isinstance(value, str):
         out.append(_text(value))
     elif isinstance(value, int):
@@ -75,6 +86,9 @@ def _fill(out: list[str], value: Node) -> None:
     else:
         for tag, child in value:
             if child is None:
+                continue
+            if isinstance(child, RawXml) and not tag:  # a fragment of whole elements
+                out.append(child)
                 continue
             if isinstance(child, str) and not child:
                 out.append(f"<{tag}></{tag}>")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from urllib.parse import quote
 
 from ...errors import S3Error
@@ -19,7 +20,7 @@ from ..context import RequestContext
 from ..httpdates import iso8601
 from ..request import S3Request
 from ..response import Response, xml_response
-from ..xml import Node
+from ..xml import Node, RawXml, escape_text
 
 __all__ = ["list_objects", "list_objects_v2", "list_object_versions", "encode_continuation_token", "decode_continuation_token"]
 
@@ -117,20 +118,30 @@ def _owner(obj: ListedObject | ListedVersion) -> Node:
 
 
 def _contents(page: ListingPage, enc: _Encoder, with_owner: bool) -> list[tuple[str, Node]]:
-    out: list[tuple[str, Node]] = []
+    # Up to 1000 <Contents> per page: rendered straight to escaped markup (the generic renderer's
+    # tuples cost ~20 ms a page on the event loop).
+    parts: list[str] = []
     for obj in page.objects:
         # Whole seconds, as AWS lists them ("...:30.000Z"), so a listing agrees with HEAD's Last-Modified.
-        modified = iso8601(int(obj.last_modified))
-        item: list[tuple[str, Node]] = [("Key", enc(obj.key)), ("LastModified", modified), ("ETag", obj.etag)]
-        item.extend(("ChecksumAlgorithm", algorithm) for algorithm in obj.checksum_algorithms)
-        item.append(("ChecksumType", obj.checksum_type))
-        item.append(("Size", obj.size))
-        if with_owner:
-            item.append(("Owner", _owner(obj)))
-        item.append(("StorageClass", obj.storage_class))
-        out.append(("Contents", item))
+        key = escape_text(enc(obj.key) or "")
+        parts.append(f"<Contents><Key>{key}</Key><LastModified>{_listing_time(int(obj.last_modified))}</LastModified><ETag>{escape_text(obj.etag)}</ETag>")
+        for algorithm in obj.checksum_algorithms:
+            parts.append(f"<ChecksumAlgorithm>{algorithm}</ChecksumAlgorithm>")
+        if obj.checksum_type is not None:
+            parts.append(f"<ChecksumType>{obj.checksum_type}</ChecksumType>")
+        parts.append(f"<Size>{obj.size}</Size>")
+        if with_owner and obj.owner is not None:
+            owner = obj.owner
+            parts.append(f"<Owner><ID>{escape_text(owner.canonical_id)}</ID><DisplayName>{escape_text(owner.display_name)}</DisplayName></Owner>")
+        parts.append(f"<StorageClass>{escape_text(obj.storage_class)}</StorageClass></Contents>")
+    out: list[tuple[str, Node]] = [("", RawXml("".join(parts)))]
     out.extend(("CommonPrefixes", [("Prefix", enc(p))]) for p in page.common_prefixes)
     return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _listing_time(seconds: int) -> str:
+    return iso8601(seconds)
 
 
 async def list_objects(req: S3Request, ctx: RequestContext) -> Response:
