@@ -1,8 +1,9 @@
-"""The one error type: an S3 error code, its HTTP status and default message from one table.
+"""The one error type: an AWS error code, its HTTP status and default message from one table.
 
-Codes are spelled exactly as AWS spells them (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
-Every layer that knows a client's mistake raises ``S3Error``; only ``api/app.py`` renders it.
-This module imports nothing of ours.
+Codes are spelled exactly as AWS spells them: S3's (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html)
+and KMS's (each KMS operation's Errors section and the KMS "Common Errors" page). Every layer that knows a
+client's mistake raises ``S3Error``; only ``api/app.py`` renders it, in the shape of the request's
+protocol (S3 XML, KMS JSON). This module imports nothing of ours.
 """
 
 from __future__ import annotations
@@ -84,6 +85,28 @@ ERROR_TABLE: Mapping[str, tuple[int, str]] = {
     "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket."),
     "NoSuchWebsiteConfiguration": (404, "The specified bucket does not have a website configuration."),
     "ReplicationConfigurationNotFoundError": (404, "The replication configuration was not found."),
+    # KMS (AWS JSON 1.1 protocol): every KMS error is a 400 except KMS's internal failure.
+    "AccessDeniedException": (400, "You do not have sufficient access to perform this action."),
+    "AlreadyExistsException": (400, "The resource already exists."),
+    "DisabledException": (400, "The KMS key is disabled."),
+    "IncompleteSignatureException": (400, "The request signature does not conform to AWS standards."),
+    "IncorrectKeyException": (400, "The key ID in the request does not identify the KMS key that encrypted the ciphertext."),
+    "InvalidCiphertextException": (400, "The ciphertext is not valid for this KMS key or encryption context."),
+    "InvalidKeyUsageException": (400, "The KMS key's KeyUsage does not allow this operation."),
+    "InvalidMarkerException": (400, "The marker is not valid."),
+    "InvalidSignatureException": (400, "The request signature we calculated does not match the signature you provided."),
+    "KMSInternalException": (500, "An internal error occurred."),
+    "KMSInvalidStateException": (400, "The KMS key is not in a valid state for this operation."),
+    "LimitExceededException": (400, "A limit was exceeded."),
+    "MissingAuthenticationTokenException": (403, "Missing Authentication Token"),
+    "NotAuthorizedException": (400, "You are not authorized to perform this operation."),
+    "NotFoundException": (400, "The specified entity or resource could not be found."),
+    "SerializationException": (400, "The request body is not valid JSON of the expected shape."),
+    "TagException": (400, "One or more tags are not valid."),
+    "UnknownOperationException": (400, "The requested operation is not known to this service."),
+    "UnrecognizedClientException": (400, "The security token included in the request is invalid."),
+    "UnsupportedOperationException": (400, "The requested operation is not supported."),
+    "ValidationException": (400, "The input fails to satisfy the constraints specified by the service."),
 }
 
 

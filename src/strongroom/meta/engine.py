@@ -23,8 +23,7 @@ __all__ = ["MetaStore", "SCHEMA_VERSION"]
 
 T = TypeVar("T")
 
-# Numbered migrations: index i upgrades a database at version i to version i+1.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # SQLite's own busy handler backs off to 100 ms sleeps, which gives writers from several processes
 # second-long tails. It only covers the first few milliseconds; the write lock is then taken by
 # polling every WRITE_LOCK_POLL_SECONDS until WRITE_LOCK_DEADLINE_SECONDS.
@@ -87,15 +86,38 @@ def _make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=META_THREADS, max_overflow=4, pool_pre_ping=True)
 
 
+def _create_kms_tables(conn: Connection) -> None:
+    """1 -> 2: the built-in KMS's keys, aliases and tags."""
+    for table in schema.KMS_TABLES:
+        table.create(conn, checkfirst=True)
+
+
+# Numbered migrations: _MIGRATIONS[v] upgrades a database at version v to version v + 1. Version 1 is
+# the first schema (a new database is created at the latest shape, so index 0 never runs).
+_MIGRATIONS: tuple[Callable[[Connection], None] | None, ...] = (
+    None,
+    _create_kms_tables,
+)
+assert len(_MIGRATIONS) == SCHEMA_VERSION, "one migration per schema version"
+
+
 def _migrate(engine: Engine) -> None:
+    """Create a new database at the latest version, or upgrade an old one step by step, in one transaction."""
     with engine.connect().execution_options(strongroom_write=True) as conn, conn.begin():
         schema.schema_version.create(conn, checkfirst=True)
         current = conn.execute(select(schema.schema_version.c.version)).scalar()
         if current is None:
             schema.metadata.create_all(conn)
             conn.execute(schema.schema_version.insert().values(version=SCHEMA_VERSION))
-        elif current > SCHEMA_VERSION:
+            return
+        if current > SCHEMA_VERSION:
             raise RuntimeError(f"metadata schema {current} is newer than this server ({SCHEMA_VERSION})")
+        for version in range(current, SCHEMA_VERSION):
+            step = _MIGRATIONS[version]
+            assert step is not None, f"no migration from schema version {version}"
+            step(conn)
+        if current != SCHEMA_VERSION:
+            conn.execute(schema.schema_version.update().values(version=SCHEMA_VERSION))
 
 
 class MetaStore:

@@ -2,7 +2,7 @@
 
 Object keys are compared byte-wise (UTF-8 binary order, as S3 lists them): SQLite's default BINARY
 collation does that; on PostgreSQL the key columns use the "C" collation.
-Schema changes are numbered migrations (meta/migrations.py); this file is the latest shape.
+Schema changes are numbered migrations (meta/engine.py, ``_MIGRATIONS``); this file is the latest shape.
 """
 
 from __future__ import annotations
@@ -33,6 +33,10 @@ __all__ = [
     "uploads",
     "parts",
     "blobs",
+    "kms_keys",
+    "kms_aliases",
+    "kms_tags",
+    "KMS_TABLES",
     "schema_version",
 ]
 
@@ -166,3 +170,39 @@ blobs = Table(
     Column("since", Float, nullable=False),
     Index("blobs_garbage", "live", "since"),
 )
+
+# The built-in KMS (schema version 2). Key material is stored only sealed by the root key
+# (crypto.envelope.seal_bytes, bound to the key id), never in the clear (invariant 1).
+kms_keys = Table(
+    "kms_keys",
+    metadata,
+    Column("key_id", String(36), primary_key=True),
+    Column("account_id", String(12), nullable=False, index=True),
+    Column("arn", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    # Enabled, Disabled or PendingDeletion (kms.builtin.KeyState).
+    Column("state", String(24), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("key_material", LargeBinary, nullable=False),
+)
+
+kms_aliases = Table(
+    "kms_aliases",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("alias_name", String(256), primary_key=True),
+    Column("key_id", String(36), nullable=False, index=True),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
+kms_tags = Table(
+    "kms_tags",
+    metadata,
+    Column("key_id", String(36), primary_key=True),
+    Column("tag_key", String(128), primary_key=True),
+    Column("tag_value", String(256), nullable=False),
+)
+
+# The tables migration 1 -> 2 creates.
+KMS_TABLES = (kms_keys, kms_aliases, kms_tags)

@@ -1,0 +1,78 @@
+"""Numbered migrations on real SQLite: a version-1 database opens as version 2 with its rows intact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, select
+
+from strongroom.meta import schema
+from strongroom.meta.engine import SCHEMA_VERSION, MetaStore
+
+_V1_TABLES = [t for t in schema.metadata.sorted_tables if t not in schema.KMS_TABLES]
+
+
+def _make_v1_database(path: Path) -> str:
+    """Build schema version 1 as it shipped: every table but the KMS ones, version row 1, one account."""
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        schema.metadata.create_all(conn, tables=_V1_TABLES)
+        conn.execute(schema.schema_version.insert().values(version=1))
+        conn.execute(
+            schema.accounts.insert().values(
+                account_id="111122223333", name="old", canonical_id="c" * 64, display_name="old", created=1.0
+            )
+        )
+    engine.dispose()
+    return url
+
+
+def test_a_version_1_database_is_upgraded_to_version_2_keeping_its_rows(tmp_path: Path) -> None:
+    url = _make_v1_database(tmp_path / "meta.db")
+    assert "kms_keys" not in inspect(create_engine(url)).get_table_names()
+
+    store = MetaStore(url)
+    try:
+        tables = set(inspect(store.engine).get_table_names())
+        assert {"kms_keys", "kms_aliases", "kms_tags"} <= tables
+        assert store.read_sync(lambda c: c.execute(select(schema.schema_version.c.version)).scalar_one()) == 2
+        assert store.read_sync(lambda c: c.execute(select(schema.accounts.c.name)).scalars().all()) == ["old"]
+        store.write_sync(
+            lambda c: c.execute(
+                schema.kms_aliases.insert().values(account_id="111122223333", alias_name="alias/a", key_id="k", created=1.0, updated=1.0)
+            )
+        )
+    finally:
+        store.close()
+
+
+def test_opening_an_upgraded_database_again_is_a_no_op(tmp_path: Path) -> None:
+    url = _make_v1_database(tmp_path / "meta.db")
+    MetaStore(url).close()
+    store = MetaStore(url)
+    try:
+        versions = store.read_sync(lambda c: c.execute(select(schema.schema_version.c.version)).scalars().all())
+        assert versions == [SCHEMA_VERSION]
+    finally:
+        store.close()
+
+
+def test_a_new_database_starts_at_the_latest_version(tmp_path: Path) -> None:
+    store = MetaStore(f"sqlite:///{tmp_path / 'meta.db'}")
+    try:
+        assert store.read_sync(lambda c: c.execute(select(schema.schema_version.c.version)).scalar_one()) == SCHEMA_VERSION
+        assert {t.name for t in schema.metadata.sorted_tables} <= set(inspect(store.engine).get_table_names())
+    finally:
+        store.close()
+
+
+def test_a_database_newer_than_the_server_is_refused(tmp_path: Path) -> None:
+    url = _make_v1_database(tmp_path / "meta.db")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(schema.schema_version.update().values(version=SCHEMA_VERSION + 1))
+    engine.dispose()
+    with pytest.raises(RuntimeError, match="newer"):
+        MetaStore(url)
