@@ -126,3 +126,50 @@ def bucket(s3) -> str:  # type: ignore[no-untyped-def]
     name = f"test-{uuid.uuid4().hex[:20]}"
     s3.create_bucket(Bucket=name)
     return name
+
+
+@dataclass(frozen=True)
+class TLSServerInfo:
+    """A second server serving HTTP and HTTPS side by side, its certificate from `strongroom dev-cert`."""
+
+    server: ServerInfo
+    https_endpoint: str
+    tls_port: int
+    cert_dir: Path
+
+    @property
+    def ca_cert(self) -> Path:
+        """The dev CA that signed the server's certificate (what clients pass as verify=)."""
+        return self.cert_dir / "ca.pem"
+
+
+def wait_for_port(port: int, host: str = "127.0.0.1") -> None:
+    """Block until something accepts connections on the port."""
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on {host}:{port}")
+
+
+@pytest.fixture(scope="session")
+def tls_server() -> Iterator[TLSServerInfo]:
+    """Opt-in: HTTP and HTTPS from one server process (its own data dir), with a dev CA."""
+    root = Path(tempfile.mkdtemp(prefix="strongroom-tls-test-"))
+    cert_dir = root / "certs"
+    subprocess.run([sys.executable, "-m", "strongroom.cli", "dev-cert", str(cert_dir)], check=True, capture_output=True, timeout=60)
+    tls_port = free_port()
+    info = start_server(root / "data", {
+        "STRONGROOM_TLS_CERT": str(cert_dir / "server.pem"),
+        "STRONGROOM_TLS_KEY": str(cert_dir / "server.key"),
+        "STRONGROOM_TLS_PORT": str(tls_port),
+    })
+    try:
+        wait_for_port(tls_port)
+        yield TLSServerInfo(info, f"https://127.0.0.1:{tls_port}", tls_port, cert_dir)
+    finally:
+        stop_server(info)
+        shutil.rmtree(root, ignore_errors=True)

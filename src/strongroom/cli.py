@@ -1,10 +1,12 @@
-"""The `strongroom` command: run the server, manage accounts, users and keys."""
+"""The `strongroom` command: run the server (HTTP, HTTPS or both), make dev certificates, manage accounts, users and keys."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,23 +50,41 @@ def _load(ctx: click.Context, **overrides: Any) -> Settings:
 
 @main.command()
 @click.option("--host", default=None, help="Listen address (default 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Listen port (default 9000).")
+@click.option("--port", type=int, default=None, help="Listen port (default 9000); HTTPS when --tls-cert is given without --tls-port.")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None)
 @click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=None)
+@click.option("--tls-cert", type=click.Path(path_type=Path), default=None, help="PEM certificate (chain) for HTTPS.")
+@click.option("--tls-key", type=click.Path(path_type=Path), default=None, help="PEM private key (unencrypted) for HTTPS.")
+@click.option("--tls-port", type=int, default=None, help="Serve HTTPS on this port beside HTTP on --port (one process).")
 @click.pass_context
-def server(ctx: click.Context, host: str | None, port: int | None, data_dir: Path | None, workers: int | None, config_file: Path | None) -> None:
-    """Run the S3 server (uvicorn, uvloop, httptools)."""
+def server(
+    ctx: click.Context, host: str | None, port: int | None, data_dir: Path | None, workers: int | None, config_file: Path | None,
+    tls_cert: Path | None, tls_key: Path | None, tls_port: int | None,
+) -> None:
+    """Run the S3 server (uvicorn, uvloop, httptools), over HTTP, HTTPS or both."""
     import logging
 
     import uvicorn
+    from pydantic import ValidationError
 
     from .server import ensure_root_account, open_runtime
+    from .tls import TLSConfigError, server_context
 
     if config_file is not None:
         ctx.find_root().meta["config_file"] = config_file
-    settings = _load(ctx, host=host, port=port, data_dir=data_dir, workers=workers)
-    settings = settings.model_copy(update={"data_dir": settings.data_dir.resolve()})
+    try:
+        settings = _load(ctx, host=host, port=port, data_dir=data_dir, workers=workers, tls_cert=tls_cert, tls_key=tls_key, tls_port=tls_port)
+    except ValidationError as exc:
+        raise click.ClickException(_validation_message(exc)) from None
+    update: dict[str, Any] = {"data_dir": settings.data_dir.resolve()}
+    if settings.tls_cert is not None and settings.tls_key is not None:
+        update.update(tls_cert=settings.tls_cert.resolve(), tls_key=settings.tls_key.resolve())
+        try:  # validated here, before anything starts: a clear message, not a worker's stack trace
+            server_context(update["tls_cert"], update["tls_key"])
+        except TLSConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+    settings = settings.model_copy(update=update)
     logging.basicConfig(level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG", format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = open_runtime(settings)
     created = ensure_root_account(runtime)
@@ -75,21 +95,123 @@ def server(ctx: click.Context, host: str | None, port: int | None, data_dir: Pat
         click.echo(f"Root access key: {created.access_key_id}")
         click.echo(f"Root secret key: {created.secret}  (shown once; keep it safe)")
     os.environ[_RESOLVED_ENV] = settings.model_dump_json()
+    options: dict[str, Any] = {
+        "loop": "uvloop",
+        "http": "httptools",
+        "log_level": settings.log_level,
+        "access_log": False,
+        "server_header": False,
+        "date_header": True,
+        "timeout_keep_alive": 30,
+        # The scheme (S3Request.secure) and client address come from the connection itself; a client's
+        # X-Forwarded-Proto must not turn plain HTTP into "secure".
+        "proxy_headers": False,
+    }
+    if settings.tls_port is not None:
+        _serve_side_by_side(settings, options)
+        return
     uvicorn.run(
         "strongroom.cli:app_factory",
         factory=True,
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
-        loop="uvloop",
-        http="httptools",
-        log_level=settings.log_level,
-        access_log=False,
-        server_header=False,
-        date_header=True,
         lifespan="on",
-        timeout_keep_alive=30,
+        ssl_context_factory=_ssl_factory(settings),
+        **options,
     )
+
+
+def _validation_message(exc: Any) -> str:
+    """pydantic's errors as one line per setting, for the operator."""
+    lines = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"])
+        message = str(err["msg"]).removeprefix("Value error, ")
+        lines.append(f"{where}: {message}" if where else message)
+    return "invalid settings: " + "; ".join(lines)
+
+
+def _ssl_factory(settings: Settings) -> Any:
+    """uvicorn's ssl_context_factory for the configured cert and key (picklable for worker processes)."""
+    import functools
+
+    from .tls import context_factory
+
+    if settings.tls_cert is None or settings.tls_key is None:
+        return None
+    return functools.partial(context_factory, str(settings.tls_cert), str(settings.tls_key))
+
+
+def _serve_side_by_side(settings: Settings, options: dict[str, Any]) -> None:
+    """HTTP on settings.port and HTTPS on settings.tls_port: two uvicorn servers, one app, one event loop.
+
+    The app's lifespan runs once around both; SIGINT/SIGTERM stop both (a second SIGINT forces exit).
+    """
+    import asyncio
+    import signal
+
+    import uvicorn
+    from uvicorn.lifespan.on import LifespanOn
+
+    from .server import build_app
+
+    class _Sibling(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:  # the loop's handlers below stop every sibling
+            yield
+
+    app = build_app(settings)
+    plain = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="off", **options)
+    secure = uvicorn.Config(app, host=settings.host, port=settings.tls_port or 0, lifespan="off", ssl_context_factory=_ssl_factory(settings), **options)
+    servers = [_Sibling(plain), _Sibling(secure)]
+
+    def stop() -> None:
+        for s in servers:
+            s.force_exit = s.should_exit
+            s.should_exit = True
+
+    async def run() -> bool:
+        plain.load()
+        lifespan = LifespanOn(plain)
+        await lifespan.startup()
+        if lifespan.should_exit:
+            return False
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop)
+        try:
+            await asyncio.gather(*(s.serve() for s in servers))
+        finally:
+            await lifespan.shutdown()
+        return all(s.started for s in servers)
+
+    with asyncio.Runner(loop_factory=plain.get_loop_factory()) as runner:
+        if not runner.run(run()):
+            sys.exit(3)  # uvicorn's STARTUP_FAILURE
+
+
+@main.command("dev-cert")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--force", is_flag=True, help="Replace existing files.")
+def dev_cert(directory: Path, force: bool) -> None:
+    """Create a local CA and a certificate for localhost, 127.0.0.1 and ::1 (development only)."""
+    from .tls import DEV_CERT_VALIDITY_DAYS, create_dev_cert
+
+    try:
+        out = create_dev_cert(directory, force=force)
+    except FileExistsError as exc:
+        raise click.ClickException(f"already there: {exc}; pass --force to replace them") from None
+    click.echo(f"CA certificate:     {out.ca_cert}")
+    click.echo(f"CA key:             {out.ca_key}  (mode 0600)")
+    click.echo(f"Server certificate: {out.server_cert}  (localhost, 127.0.0.1, ::1; {DEV_CERT_VALIDITY_DAYS} days)")
+    click.echo(f"Server key:         {out.server_key}  (mode 0600)")
+    click.echo("")
+    click.echo("Serve HTTPS (add --tls-port 9443 to keep HTTP on --port beside it):")
+    click.echo(f"  strongroom server --tls-cert {out.server_cert} --tls-key {out.server_key}")
+    click.echo("Trust the CA in clients:")
+    click.echo(f"  export AWS_CA_BUNDLE={out.ca_cert}   # AWS CLI and SDKs")
+    click.echo(f"  boto3.client('s3', endpoint_url='https://localhost:9000', verify='{out.ca_cert}')")
 
 
 @main.group()

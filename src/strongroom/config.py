@@ -9,7 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 __all__ = ["Settings", "load_settings"]
@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     # Test-only: accept an admin request that moves the server's clock.
     allow_clock_override: bool = False
     log_level: str = "info"
+    # HTTPS (PEM files; the key unencrypted). With tls_port, HTTP on `port` and HTTPS on `tls_port` are
+    # served side by side by one process; without it, `port` itself serves HTTPS only.
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_port: int | None = Field(None, ge=0, le=65535)
 
     @field_validator("log_level")
     @classmethod
@@ -56,6 +61,23 @@ class Settings(BaseSettings):
         if value.lower() not in {"critical", "error", "warning", "info", "debug", "trace"}:
             raise ValueError(f"unknown log level {value!r}")
         return value.lower()
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise ValueError("tls_cert and tls_key must be set together")
+        if self.tls_port is not None and self.tls_cert is None:
+            raise ValueError("tls_port needs tls_cert and tls_key")
+        if self.tls_port is not None and self.tls_port != 0 and self.tls_port == self.port:
+            raise ValueError(f"tls_port {self.tls_port} is the HTTP port too; leave tls_port unset to serve only HTTPS on it")
+        if self.tls_port is not None and self.workers > 1:
+            raise ValueError("HTTP and HTTPS side by side (tls_port) run in one process; use workers = 1, or leave tls_port unset to serve only HTTPS with several workers")
+        return self
+
+    @property
+    def tls_enabled(self) -> bool:
+        """Is HTTPS configured (cert and key)?"""
+        return self.tls_cert is not None
 
     @property
     def root_key_path(self) -> Path:

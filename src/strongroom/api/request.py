@@ -88,6 +88,11 @@ class S3Request:
         return any(k == name for k, _ in self.query)
 
     @property
+    def secure(self) -> bool:
+        """Did the request arrive over TLS? (The ASGI scope's scheme; aws:SecureTransport, SSE-C rules.)"""
+        return self.scope.get("scheme") == "https"
+
+    @property
     def content_length(self) -> int | None:
         """The declared Content-Length, validated."""
         value = self.headers.get("content-length")
