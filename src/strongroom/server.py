@@ -13,6 +13,7 @@ from .auth.credentials import CredentialCache
 from .blob.local import LocalBlobStore
 from .config import Settings
 from .crypto.keys import DataKey
+from .kms.builtin import BuiltinKms
 from .kms.server_keys import ServerKeyProvider, load_or_create_root_key
 from .meta.engine import MetaStore
 from .service.accounts import AccessKey, Accounts
@@ -63,6 +64,7 @@ def open_runtime(settings: Settings) -> Runtime:
         objects=Objects(storage),
         uploads=Uploads(storage),
         listing=Listing(meta),
+        kms=BuiltinKms(root_key, meta, settings.region),
     )
     return Runtime(settings, root_key, meta, storage, services)
 

@@ -1,8 +1,8 @@
 """The ASGI application: request ids, routing, authentication, dispatch, and the only place
 exceptions become responses.
 
-S3Error -> its XML body and status; anything else -> InternalError 500, logged with the request id,
-nothing internal sent. Once response headers have gone out, an error can no longer become an
+S3Error -> its body and status in the request's protocol (S3 XML, or AWS JSON for KMS); anything
+else -> InternalError 500, logged with the request id, nothing internal sent. Once response headers have gone out, an error can no longer become an
 error response: it is logged, counted and the connection aborted (invariant 5).
 """
 
@@ -13,6 +13,7 @@ import logging
 import os
 import random
 from collections.abc import Awaitable, Callable
+from enum import Enum
 
 from ..auth.authenticate import authenticate
 from ..crypto.errors import IntegrityError
@@ -20,12 +21,13 @@ from ..errors import S3Error
 from ..kms.provider import KeyUnavailable
 from .asgi import Receive, Scope, Send
 from .context import RequestContext, Services
+from .kms import handle_kms, is_kms_request, kms_error_body
 from .request import ClientDisconnected, S3Request
 from .response import Response
 from .router import route, split_host
 from .xml import render_xml
 
-__all__ = ["S3App"]
+__all__ = ["S3App", "Protocol"]
 
 log = logging.getLogger("strongroom.api")
 
@@ -51,6 +53,13 @@ def _header_bytes(value: str) -> bytes:
         return value.encode("latin-1")
     except UnicodeEncodeError:
         return value.encode("utf-8")
+
+
+class Protocol(Enum):
+    """The wire protocol of a request: decides how its errors are rendered (DESIGN.md, Errors)."""
+
+    S3 = "s3"  # REST + XML
+    KMS = "kms"  # AWS JSON 1.1, X-Amz-Target: TrentService.*
 
 
 def _error_body(error: S3Error, request_id: str, host_id: str) -> bytes:
@@ -93,9 +102,14 @@ class S3App:
             await send(message)
 
         req: S3Request | None = None
+        protocol = Protocol.S3
         try:
             req = S3Request.from_scope(scope, receive, request_id)
-            response = await self._handle(req)
+            if is_kms_request(req):  # before the S3 router: a POST to "/" is no S3 operation
+                protocol = Protocol.KMS
+                response = await handle_kms(req, self.services)
+            else:
+                response = await self._handle(req)
             await self._send(req, response, ids, send_tracked)
         except ClientDisconnected:
             log.info("client disconnected", extra={"request_id": request_id})
@@ -103,19 +117,19 @@ class S3App:
             if started:
                 log.error("S3 error after response start: %s", error.code, extra={"request_id": request_id})
                 raise
-            await self._send_error(scope, error, request_id, host_id, self._closing(req, ids), send)
+            await self._send_error(scope, error, request_id, host_id, self._closing(req, ids), send, protocol)
         except (IntegrityError, KeyUnavailable) as exc:
             log.error("integrity failure on %s %s: %r", scope.get("method"), scope.get("path"), exc, extra={"request_id": request_id})
             if started:
                 raise  # aborts the connection: never send the rest of the bytes
-            await self._send_error(scope, S3Error("InternalError", "The object failed its integrity check."), request_id, host_id, self._closing(req, ids), send)
+            await self._send_error(scope, S3Error("InternalError", "The object failed its integrity check."), request_id, host_id, self._closing(req, ids), send, protocol)
         except UnicodeDecodeError:
-            await self._send_error(scope, S3Error("InvalidURI"), request_id, host_id, self._closing(req, ids), send)
+            await self._send_error(scope, S3Error("InvalidURI"), request_id, host_id, self._closing(req, ids), send, protocol)
         except Exception:
             log.exception("internal error", extra={"request_id": request_id})
             if started:
                 raise
-            await self._send_error(scope, S3Error("InternalError"), request_id, host_id, self._closing(req, ids), send)
+            await self._send_error(scope, S3Error("InternalError"), request_id, host_id, self._closing(req, ids), send, protocol)
 
     @staticmethod
     def _closing(req: S3Request | None, ids: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -159,16 +173,23 @@ class S3App:
             await send({"type": "http.response.body", "body": piece, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
 
-    async def _send_error(self, scope: Scope, error: S3Error, request_id: str, host_id: str, ids: list[tuple[bytes, bytes]], send: Send) -> None:
+    async def _send_error(
+        self, scope: Scope, error: S3Error, request_id: str, host_id: str, ids: list[tuple[bytes, bytes]], send: Send, protocol: Protocol = Protocol.S3
+    ) -> None:
         level = logging.WARNING if error.status >= 500 else logging.INFO
         log.log(level, "%s %s -> %s %s", scope.get("method"), scope.get("path"), error.status, error.code, extra={"request_id": request_id})
-        body = b"" if scope.get("method") == "HEAD" or error.status == 304 else _error_body(error, request_id, host_id)
         headers = list(ids)
-        headers.extend((k.encode("latin-1"), _header_bytes(v)) for k, v in error.headers.items())
-        if body:
-            headers.append((b"content-type", b"application/xml"))
+        status = error.status
+        if protocol is Protocol.KMS:
+            status, body = kms_error_body(error)
+            headers += [(b"x-amzn-requestid", request_id.encode()), (b"content-type", b"application/x-amz-json-1.1")]
+        else:
+            body = b"" if scope.get("method") == "HEAD" or error.status == 304 else _error_body(error, request_id, host_id)
+            headers.extend((k.encode("latin-1"), _header_bytes(v)) for k, v in error.headers.items())
+            if body:
+                headers.append((b"content-type", b"application/xml"))
         headers.append((b"content-length", str(len(body)).encode()))
-        await send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -14,6 +14,7 @@ from ..auth.credentials import CredentialCache
 from ..config import Settings
 from ..errors import S3Error
 from ..grant import Grant
+from ..kms.builtin import BuiltinKms
 from ..policy.evaluate import AuthorizationRequest, evaluate
 from ..service.accounts import Accounts
 from ..service.buckets import Buckets
@@ -40,6 +41,7 @@ class Services:
     objects: Objects
     uploads: Uploads
     listing: Listing
+    kms: BuiltinKms
 
 
 @dataclass(slots=True)

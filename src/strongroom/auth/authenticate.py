@@ -73,10 +73,15 @@ async def authenticate(
     credentials: CredentialCache,
     allow_sigv2: bool = False,
     virtual_host_bucket: str | None = None,
+    service: str = "s3",
+    body_sha256_hex: str | None = None,
 ) -> Authenticated:
     """Verify the request's signature; anonymous when it carries none.
 
     ``virtual_host_bucket`` is the bucket a virtual-host Host header names (SigV2 signs it).
+    ``service`` is the credential scope's service this endpoint answers for ("s3", "kms").
+    ``body_sha256_hex`` is the hash of a body already read: SDKs sign it without sending
+    x-amz-content-sha256 for services other than S3.
     """
     authorization = headers.get("authorization")
     if _is_sigv2(authorization, query):
@@ -91,7 +96,7 @@ async def authenticate(
             raise S3Error("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header")
         amz_date = sigv4.parse_amz_date(date_value) if "x-amz-date" in headers else sigv4.parse_http_date(date_value)
         auth = sigv4.parse_authorization_header(authorization, amz_date)
-        payload_hash = headers.get("x-amz-content-sha256")
+        payload_hash = headers.get("x-amz-content-sha256", body_sha256_hex)
         if payload_hash is None:
             raise S3Error("InvalidRequest", "Missing required header for this request: x-amz-content-sha256")
     elif any(name == "X-Amz-Algorithm" for name, _ in query):
@@ -100,8 +105,8 @@ async def authenticate(
     else:
         return ANONYMOUS
 
-    if auth.scope.service != "s3":
-        raise S3Error("AuthorizationHeaderMalformed", f"The authorization header is malformed; incorrect service '{auth.scope.service}'. This endpoint belongs to 's3'.")
+    if auth.scope.service != service:
+        raise S3Error("AuthorizationHeaderMalformed", f"The authorization header is malformed; incorrect service '{auth.scope.service}'. This endpoint belongs to '{service}'.")
     _check_time(auth)
     key = await credentials.lookup(auth.scope.access_key)
     canonical = sigv4.canonical_request(method, raw_path, raw_query, raw_headers, auth.signed_headers, payload_hash, presigned=auth.presigned)

@@ -1,0 +1,85 @@
+"""Key handlers: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey."""
+
+from __future__ import annotations
+
+from ...errors import S3Error
+from ...kms.builtin import KeyState, KmsKey
+from .context import KmsContext
+from .params import Params
+
+__all__ = ["create_key", "describe_key", "list_keys", "enable_key", "disable_key", "key_metadata", "SYMMETRIC_DEFAULT"]
+
+SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+DESCRIPTION_MAX_CHARS = 8192
+LIST_LIMIT_MAX = 1000
+LIST_LIMIT_DEFAULT = 100
+
+
+def key_metadata(key: KmsKey) -> dict[str, object]:
+    """KeyMetadata as DescribeKey and CreateKey return it."""
+    return {
+        "AWSAccountId": key.account_id,
+        "KeyId": key.key_id,
+        "Arn": key.arn,
+        "CreationDate": key.created,
+        "Enabled": key.state is KeyState.ENABLED,
+        "Description": key.description,
+        "KeyUsage": "ENCRYPT_DECRYPT",
+        "KeyState": key.state.value,
+        "Origin": "AWS_KMS",
+        "KeyManager": "CUSTOMER",
+        "CustomerMasterKeySpec": SYMMETRIC_DEFAULT,
+        "KeySpec": SYMMETRIC_DEFAULT,
+        "EncryptionAlgorithms": [SYMMETRIC_DEFAULT],
+        "MultiRegion": False,
+    }
+
+
+async def create_key(p: Params, ctx: KmsContext) -> dict[str, object] | None:
+    """CreateKey: a symmetric AES-256 key of the caller's account (other specs: not yet)."""
+    description = p.optional_string("Description", DESCRIPTION_MAX_CHARS) or ""
+    for name, supported in (("KeyUsage", "ENCRYPT_DECRYPT"), ("KeySpec", SYMMETRIC_DEFAULT),
+                            ("CustomerMasterKeySpec", SYMMETRIC_DEFAULT), ("Origin", "AWS_KMS")):
+        value = p.optional_string(name)
+        if value is not None and value != supported:
+            raise S3Error("UnsupportedOperationException", f"{name} {value} is not supported; only {supported}.")
+    if p.flag("MultiRegion"):
+        raise S3Error("UnsupportedOperationException", "Multi-Region keys are not supported.")
+    # TODO(#3): key policies (Policy is accepted and not yet stored or evaluated).
+    tags = p.tags("Tags")
+    grant = ctx.authorize(None)
+    key = await ctx.run(ctx.kms.create_key, grant, description, tags)
+    return {"KeyMetadata": key_metadata(key)}
+
+
+async def describe_key(p: Params, ctx: KmsContext) -> dict[str, object] | None:
+    """DescribeKey: metadata of a key named by id, ARN, alias name or alias ARN."""
+    key = await ctx.resolve(p.string("KeyId"))
+    ctx.authorize(key)
+    return {"KeyMetadata": key_metadata(key)}
+
+
+async def list_keys(p: Params, ctx: KmsContext) -> dict[str, object] | None:
+    """ListKeys: the caller's account's keys, paged by Marker."""
+    limit = p.integer("Limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX)
+    marker = p.optional_string("Marker", 1024)
+    ctx.authorize(None)
+    keys, next_marker = await ctx.run(ctx.kms.list_keys, ctx.account_id, limit, marker)
+    result: dict[str, object] = {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in keys], "Truncated": next_marker is not None}
+    if next_marker is not None:
+        result["NextMarker"] = next_marker
+    return result
+
+
+async def enable_key(p: Params, ctx: KmsContext) -> dict[str, object] | None:
+    """EnableKey: a disabled key may be used again."""
+    key = await ctx.resolve(p.string("KeyId"))
+    await ctx.run(ctx.kms.set_state, ctx.authorize(key), key, KeyState.ENABLED)
+    return None
+
+
+async def disable_key(p: Params, ctx: KmsContext) -> dict[str, object] | None:
+    """DisableKey: cryptographic operations with the key fail with DisabledException until enabled."""
+    key = await ctx.resolve(p.string("KeyId"))
+    await ctx.run(ctx.kms.set_state, ctx.authorize(key), key, KeyState.DISABLED)
+    return None

@@ -1,0 +1,84 @@
+"""The AWS JSON 1.1 protocol for KMS: recognise the request, read and verify it, dispatch, render.
+
+A KMS request is a POST to "/" whose X-Amz-Target is "TrentService.<Operation>", SigV4-signed for the
+service "kms". SDKs sign the body's hash without an x-amz-content-sha256 header, so the (small, capped)
+body is read before the signature is checked and its hash is what the signature must cover.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ...auth.authenticate import PayloadMode, authenticate
+from ...errors import S3Error
+from ..context import Services
+from ..request import S3Request
+from ..response import Response
+from .context import KmsContext
+from .errors import CONTENT_TYPE
+from .operations import KMS_OPERATIONS, TARGET_PREFIX
+from .params import Params
+
+__all__ = ["is_kms_request", "handle_kms", "KMS_REQUEST_MAX_BYTES"]
+
+# The largest valid request (ReEncrypt: a 6 KiB blob, base64, plus two encryption contexts) is far below.
+KMS_REQUEST_MAX_BYTES = 64 * 1024
+
+
+def is_kms_request(req: S3Request) -> bool:
+    """Is this request for the KMS JSON protocol rather than S3?"""
+    return req.method == "POST" and req.raw_path == b"/" and req.headers.get("x-amz-target", "").startswith(TARGET_PREFIX)
+
+
+async def _read_capped(req: S3Request) -> bytes:
+    declared = req.content_length
+    if declared is not None and declared > KMS_REQUEST_MAX_BYTES:
+        raise S3Error("ValidationException", f"The request body exceeds {KMS_REQUEST_MAX_BYTES} bytes.")
+    buf = bytearray()
+    async for piece in req.body():
+        buf += piece
+        if len(buf) > KMS_REQUEST_MAX_BYTES:
+            raise S3Error("ValidationException", f"The request body exceeds {KMS_REQUEST_MAX_BYTES} bytes.")
+    return bytes(buf)
+
+
+def _parse(body: bytes) -> Params:
+    if not body.strip():
+        return Params({})
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        raise S3Error("SerializationException", "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise S3Error("SerializationException", "The request body must be a JSON object.")
+    return Params(data)
+
+
+async def handle_kms(req: S3Request, services: Services) -> Response:
+    """Authenticate (SigV4, service kms), find the operation row, run its handler, render JSON."""
+    body = await _read_capped(req)  # before authentication: the signature covers its hash
+    body_sha256 = hashlib.sha256(body).hexdigest()
+    req.auth = await authenticate(
+        method=req.method,
+        raw_path=req.raw_path,
+        raw_query=req.raw_query,
+        query=req.query,
+        raw_headers=req.raw_headers,
+        headers=req.headers,
+        credentials=services.credentials,
+        service="kms",
+        body_sha256_hex=body_sha256,
+    )
+    if req.auth.principal is None:
+        raise S3Error("MissingAuthenticationTokenException")
+    if req.auth.payload is not PayloadMode.SIGNED or req.auth.payload_sha256_hex != body_sha256:
+        raise S3Error("InvalidSignatureException", "The request body does not match the signed payload hash.")
+    name = req.headers["x-amz-target"].removeprefix(TARGET_PREFIX)
+    operation = KMS_OPERATIONS.get(name)
+    if operation is None:
+        raise S3Error("UnknownOperationException", f"Unknown operation {name}")
+    ctx = KmsContext(services.kms, req.auth.principal, operation.action)
+    result = await operation.handler(_parse(body), ctx)
+    payload = json.dumps(result).encode() if result is not None else b""
+    return Response(200, {"content-type": CONTENT_TYPE, "x-amzn-requestid": req.request_id}, payload)
