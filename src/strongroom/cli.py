@@ -164,6 +164,8 @@ def _serve_side_by_side(settings: Settings, options: dict[str, Any]) -> None:
     app = build_app(settings)
     plain = uvicorn.Config(app, host=settings.host, port=settings.port, lifespan="off", **options)
     secure = uvicorn.Config(app, host=settings.host, port=settings.tls_port or 0, lifespan="off", ssl_context_factory=_ssl_factory(settings), **options)
+    # Both ports are bound before anything starts: a busy port is one logged line and exit code 3.
+    sockets = [plain.bind_socket(), secure.bind_socket()]
     servers = [_Sibling(plain), _Sibling(secure)]
 
     def stop() -> None:
@@ -181,7 +183,7 @@ def _serve_side_by_side(settings: Settings, options: dict[str, Any]) -> None:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop)
         try:
-            await asyncio.gather(*(s.serve() for s in servers))
+            await asyncio.gather(*(s.serve(sockets=[sock]) for s, sock in zip(servers, sockets, strict=True)))
         finally:
             await lifespan.shutdown()
         return all(s.started for s in servers)

@@ -241,6 +241,19 @@ def test_server_refuses_incomplete_tls_settings(tmp_path: Path, args: tuple[str,
     assert message in r.stderr and "Traceback" not in r.stderr
 
 
+def test_a_busy_tls_port_is_a_clean_start_up_failure(tmp_path: Path) -> None:
+    assert _dev_cert(tmp_path / "c").returncode == 0
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        r = _server_cli(
+            tmp_path, "--tls-port", str(busy.getsockname()[1]),
+            "--tls-cert", str(tmp_path / "c" / "server.pem"), "--tls-key", str(tmp_path / "c" / "server.key"),
+        )
+    assert r.returncode != 0
+    assert "Address already in use" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_tls_cert_without_tls_port_serves_https_only_on_the_port(tmp_path: Path) -> None:
     assert _dev_cert(tmp_path / "c").returncode == 0
     info = start_server(tmp_path / "data", {"STRONGROOM_TLS_CERT": str(tmp_path / "c" / "server.pem"), "STRONGROOM_TLS_KEY": str(tmp_path / "c" / "server.key")})
