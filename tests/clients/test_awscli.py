@@ -4,6 +4,8 @@ listings, a sync round trip of awkward key names, recursive removal."""
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 from clients.conftest import (
@@ -120,6 +122,11 @@ def test_sync_of_odd_key_names_round_trips_byte_for_byte(
     aws.run("s3", "mb", f"s3://{bucket_name}")
     src, dst = tmp_path / "src", tmp_path / "dst"
     expected = make_tree(src, ODD_TREE)
+    # S3 keeps Last-Modified to the second; a file written in the same second as its upload would look
+    # newer than its copy to `aws s3 sync` (against AWS too). Date the files a minute back.
+    past = time.time() - 60
+    for path in src.rglob("*"):
+        os.utime(path, (past, past))
 
     aws.run("s3", "sync", str(src), f"s3://{bucket_name}/tree")
     assert object_sizes(s3, bucket_name) == {f"tree/{rel}": size for rel, size in ODD_TREE.items()}
