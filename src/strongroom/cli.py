@@ -348,5 +348,14 @@ def _print(as_json: bool, data: dict[str, str]) -> None:
             click.echo(f"{k}: {v}")
 
 
+def _register_subcommands() -> None:
+    from .cli_kms import kms
+
+    main.add_command(kms)
+
+
+_register_subcommands()
+
+
 if __name__ == "__main__":
     sys.exit(main())

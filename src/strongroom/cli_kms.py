@@ -1,0 +1,174 @@
+"""`strongroom kms ...`: the built-in KMS from the command line, acting on the data dir directly.
+
+Each command acts for one account (`--account`, default the first account, "main") with an operator
+grant, and prints JSON shaped like the AWS CLI's output for the same operation.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from typing import Any
+
+import click
+
+from .grant import Grant
+from .kms.builtin import BuiltinKms, KeyState, KmsError, KmsKey
+
+__all__ = ["kms"]
+
+
+def _open(ctx: click.Context, account_name: str) -> tuple[BuiltinKms, Grant]:
+    from .cli import _load
+    from .server import open_runtime
+
+    runtime = open_runtime(_load(ctx))
+    account = runtime.services.accounts.get_account_sync(account_name)
+    if account is None:
+        raise click.ClickException(f"no account {account_name!r}")
+    # Operator actions on the account's behalf: explicit and greppable, like a worker's grant.
+    return runtime.services.kms, Grant.for_worker("kms-cli", account.account_id)
+
+
+def _out(data: dict[str, Any]) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+def _metadata(key: KmsKey) -> dict[str, Any]:
+    return {"KeyId": key.key_id, "Arn": key.arn, "Description": key.description, "KeyState": key.state.value, "Enabled": key.state is KeyState.ENABLED}
+
+
+def _context(value: str | None) -> dict[str, str]:
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"not JSON: {exc}") from None
+    if not isinstance(parsed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+        raise click.BadParameter("must be a JSON object of strings")
+    return parsed
+
+
+def _run(fn: Any) -> None:
+    try:
+        fn()
+    except KmsError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+
+
+_account = click.option("--account", "account_name", default="main", show_default=True, help="Account whose keys to use.")
+
+
+@click.group()
+def kms() -> None:
+    """The built-in KMS: keys, aliases, encryption (the same operations as the KMS API)."""
+
+
+@kms.command("create-key")
+@_account
+@click.option("--description", default="")
+@click.pass_context
+def create_key(ctx: click.Context, account_name: str, description: str) -> None:
+    """Create a symmetric AES-256 key."""
+    service, grant = _open(ctx, account_name)
+    _run(lambda: _out({"KeyMetadata": _metadata(service.create_key(grant, description, {}))}))
+
+
+@kms.command("list-keys")
+@_account
+@click.pass_context
+def list_keys(ctx: click.Context, account_name: str) -> None:
+    """List the account's keys."""
+    service, grant = _open(ctx, account_name)
+    keys, _ = service.list_keys(grant.account_id, 1000, None)
+    _out({"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in keys]})
+
+
+@kms.command("describe-key")
+@_account
+@click.argument("key")
+@click.pass_context
+def describe_key(ctx: click.Context, account_name: str, key: str) -> None:
+    """Describe a key (id, ARN or alias)."""
+    service, grant = _open(ctx, account_name)
+    _run(lambda: _out({"KeyMetadata": _metadata(service.resolve(grant.account_id, key))}))
+
+
+@kms.command("enable-key")
+@_account
+@click.argument("key")
+@click.pass_context
+def enable_key(ctx: click.Context, account_name: str, key: str) -> None:
+    """Enable a key."""
+    service, grant = _open(ctx, account_name)
+    _run(lambda: service.set_state(grant, service.resolve(grant.account_id, key), KeyState.ENABLED))
+
+
+@kms.command("disable-key")
+@_account
+@click.argument("key")
+@click.pass_context
+def disable_key(ctx: click.Context, account_name: str, key: str) -> None:
+    """Disable a key: nothing it protects can be read until it is enabled again."""
+    service, grant = _open(ctx, account_name)
+    _run(lambda: service.set_state(grant, service.resolve(grant.account_id, key), KeyState.DISABLED))
+
+
+@kms.command("create-alias")
+@_account
+@click.argument("alias_name")
+@click.argument("key")
+@click.pass_context
+def create_alias(ctx: click.Context, account_name: str, alias_name: str, key: str) -> None:
+    """Point a new alias (alias/...) at a key."""
+    service, grant = _open(ctx, account_name)
+    _run(lambda: service.create_alias(grant, alias_name, service.resolve(grant.account_id, key)))
+
+
+@kms.command("list-aliases")
+@_account
+@click.pass_context
+def list_aliases(ctx: click.Context, account_name: str) -> None:
+    """List the account's aliases."""
+    service, grant = _open(ctx, account_name)
+    aliases, _ = service.list_aliases(grant.account_id, None, 1000, None)
+    _out({"Aliases": [{"AliasName": a.alias_name, "AliasArn": a.alias_arn, "TargetKeyId": a.key_id} for a in aliases]})
+
+
+@kms.command("encrypt")
+@_account
+@click.argument("key")
+@click.option("--encryption-context", "context", default=None, help="JSON object of strings.")
+@click.pass_context
+def encrypt(ctx: click.Context, account_name: str, key: str, context: str | None) -> None:
+    """Encrypt standard input (at most 4096 bytes) under a key."""
+    service, grant = _open(ctx, account_name)
+    plaintext = sys.stdin.buffer.read(4097)
+    if len(plaintext) > 4096:
+        raise click.ClickException("plaintext is limited to 4096 bytes, as in AWS KMS")
+
+    def run() -> None:
+        target = service.resolve(grant.account_id, key)
+        blob = service.encrypt(grant, target, plaintext, _context(context))
+        _out({"CiphertextBlob": base64.b64encode(blob).decode(), "KeyId": target.arn})
+
+    _run(run)
+
+
+@kms.command("decrypt")
+@_account
+@click.argument("ciphertext_b64")
+@click.option("--encryption-context", "context", default=None, help="JSON object of strings.")
+@click.pass_context
+def decrypt(ctx: click.Context, account_name: str, ciphertext_b64: str, context: str | None) -> None:
+    """Decrypt a base64 ciphertext blob; the plaintext goes to standard output."""
+    service, grant = _open(ctx, account_name)
+
+    def run() -> None:
+        blob = base64.b64decode(ciphertext_b64, validate=True)
+        target = service.key_of_ciphertext(grant.account_id, blob)
+        sys.stdout.buffer.write(service.decrypt(grant, target, blob, _context(context)))
+
+    _run(run)
