@@ -85,6 +85,10 @@ ERROR_TABLE: Mapping[str, tuple[int, str]] = {
     "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket."),
     "NoSuchWebsiteConfiguration": (404, "The specified bucket does not have a website configuration."),
     "ReplicationConfigurationNotFoundError": (404, "The replication configuration was not found."),
+    # S3 calling KMS for an object (SSE-KMS): KMS's error name, prefixed, with KMS's status.
+    "KMS.NotFoundException": (400, "The specified KMS key does not exist."),
+    "KMS.DisabledException": (400, "The KMS key is disabled."),
+    "KMS.KMSInvalidStateException": (400, "The KMS key is not in a valid state for this operation."),
     # KMS (AWS JSON 1.1 protocol): every KMS error is a 400 except KMS's internal failure.
     "AccessDeniedException": (400, "You do not have sufficient access to perform this action."),
     "AlreadyExistsException": (400, "The resource already exists."),

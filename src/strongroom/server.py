@@ -47,10 +47,11 @@ def open_runtime(settings: Settings) -> Runtime:
     root_key = load_or_create_root_key(settings.root_key_path)
     meta = MetaStore(settings.metadata_url)
     sse_s3 = ServerKeyProvider(root_key, meta)
+    kms = BuiltinKms(root_key, meta, settings.region)
     storage = Storage(
         meta=meta,
         blobs=LocalBlobStore(settings.data_dir),
-        providers={sse_s3.name: sse_s3},
+        providers={sse_s3.name: sse_s3, kms.name: kms},
         sse_s3=sse_s3,
         segment_bytes=settings.segment_bytes,
         inline_max_bytes=settings.inline_max_bytes,
@@ -64,7 +65,7 @@ def open_runtime(settings: Settings) -> Runtime:
         objects=Objects(storage),
         uploads=Uploads(storage),
         listing=Listing(meta),
-        kms=BuiltinKms(root_key, meta, settings.region),
+        kms=kms,
     )
     return Runtime(settings, root_key, meta, storage, services)
 

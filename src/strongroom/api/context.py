@@ -19,9 +19,10 @@ from ..policy.evaluate import AuthorizationRequest, evaluate
 from ..service.accounts import Accounts
 from ..service.buckets import Buckets
 from ..service.listing import Listing
-from ..service.model import Bucket, Principal
+from ..service.model import Bucket, Principal, SseMode
 from ..service.multipart import Uploads
 from ..service.objects import Objects
+from ..service.sse import SSE_S3, Encryption, SseRequest, resolve_encryption
 
 if TYPE_CHECKING:
     from .operations import Operation
@@ -94,6 +95,17 @@ class RequestContext:
         """Authorise as a caller the handler verified itself (a browser POST signs its form, not the request)."""
         self.principal = principal
         return await self.authorize_bucket(req)
+
+    async def encryption(self, request: SseRequest) -> Encryption:
+        """Resolve a write's encryption after authorisation (it may create the account's aws/s3 key).
+
+        A KMS key is looked up in the caller's account; AWS refuses SSE-KMS to anonymous callers.
+        """
+        if request.mode is SseMode.S3:
+            return SSE_S3
+        if self.principal is None:
+            raise S3Error("InvalidArgument", "Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.")
+        return await resolve_encryption(self.services.kms, self.principal.account.account_id, request)
 
     async def authorize_other_bucket(self, req: S3Request, bucket_name: str, key: str | None, action: str) -> tuple[Grant, Bucket]:
         """Authorise a second resource a request touches (the source of a copy)."""

@@ -182,6 +182,36 @@ class BuiltinKms:
         self._meta.write_sync(insert)
         return key
 
+    def aws_managed_key(self, account_id: str, alias_name: str) -> KmsKey:
+        """The account's AWS managed key named ``alias_name`` (alias/aws/s3), created on first use.
+
+        Key and alias are made in one transaction; a concurrent first use loses the alias insert
+        and uses the winner's key.
+        """
+        alias = self._alias(account_id, alias_name)
+        if alias is None:
+            key_id = str(uuid.uuid4())
+            now = clock.now_seconds()
+            sealed = seal_bytes(self._root, DataKey.generate().reveal_secret_bytes(), _material_context(key_id))
+            description = f"Default key that protects my {alias_name.rsplit('/', 1)[-1].upper()} objects when no other key is defined"
+
+            def insert(conn: Connection) -> None:
+                conn.execute(
+                    schema.kms_keys.insert().values(
+                        key_id=key_id, account_id=account_id, arn=self.key_arn(account_id, key_id), description=description,
+                        state=KeyState.ENABLED.value, created=now, key_material=sealed,
+                    )
+                )
+                conn.execute(
+                    schema.kms_aliases.insert().values(account_id=account_id, alias_name=alias_name, key_id=key_id, created=now, updated=now)
+                )
+
+            try:
+                self._meta.write_sync(insert)
+            except DuplicateRow:
+                pass  # another request made it first
+        return self.resolve(account_id, alias_name)
+
     def list_keys(self, account_id: str, limit: int, marker: str | None) -> tuple[list[KmsKey], str | None]:
         """One page of the account's keys in key-id order, and the marker of the next page."""
         t = schema.kms_keys

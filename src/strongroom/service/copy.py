@@ -17,6 +17,7 @@ from .checksums import ChecksumAlgorithm
 from .model import Bucket, ObjectKey, ObjectVersion
 from .objects import Objects
 from .sealing import BodyChecks
+from .sse import SSE_S3, Encryption
 
 __all__ = ["Directive", "CopyPlan", "copy_object", "MAX_COPY_SOURCE_BYTES", "copied_headers", "source_checksum_algorithm"]
 
@@ -44,7 +45,8 @@ class CopyPlan:
     ``headers`` is the destination's stored headers when the metadata directive is REPLACE, or only
     the per-request ones (storage class, website redirect) when it is COPY. ``changes_attributes``
     says the request asks for something a self-copy may legitimately change (storage class,
-    encryption, website redirect, checksum algorithm).
+    encryption, website redirect, checksum algorithm). ``encryption`` is the destination's, resolved
+    from the copy request alone (AWS never carries the source's encryption over).
     """
 
     source: ObjectVersion
@@ -56,6 +58,7 @@ class CopyPlan:
     tags: dict[str, str] | None
     checksum_algorithm: ChecksumAlgorithm | None
     changes_attributes: bool
+    encryption: Encryption = SSE_S3
 
 
 def copied_headers(source: ObjectVersion) -> dict[str, str]:
@@ -99,5 +102,9 @@ async def copy_object(objects: Objects, grant: Grant, source_grant: Grant, plan:
     tags = dict(source.tags or {}) if plan.tagging_directive is Directive.COPY else plan.tags
     algorithm = plan.checksum_algorithm or source_checksum_algorithm(source)
     body = objects.read(source, 0, source.size - 1)  # step 3 (a zero-byte source yields nothing)
-    return await objects.put(grant, plan.bucket, plan.key, body, headers=headers, tags=tags or None, checks=BodyChecks(checksum_algorithm=algorithm))
+    return await objects.put(
+        grant, plan.bucket, plan.key, body, headers=headers, tags=tags or None,
+        checks=BodyChecks(checksum_algorithm=algorithm),
+        encryption=plan.encryption,
+    )
 

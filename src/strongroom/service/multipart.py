@@ -46,6 +46,7 @@ from .checksums import ChecksumAlgorithm, ChecksumType, combine_full_object, com
 from .model import Bucket, Extent, ObjectKey, ObjectVersion, UploadId
 from .objects import Conditions, Objects, object_context, row_to_version, validate_user_metadata
 from .sealing import BodyChecks, SealedWrite, seal_stream
+from .sse import SSE_S3, Encryption
 from .storage import Storage
 from .upload_listing import UploadListing, list_uploads
 from .upload_records import (
@@ -148,8 +149,9 @@ class Uploads:
         tags: dict[str, str] | None,
         checksum: tuple[ChecksumAlgorithm, ChecksumType] | None,
         initiator_arn: str,
+        encryption: Encryption = SSE_S3,
     ) -> Upload:
-        """Start an upload: a random url-safe id, the object's headers and tags kept until completion."""
+        """Start an upload: a random url-safe id, the object's headers, encryption and tags kept until completion."""
         validate_user_metadata(headers)
         upload = Upload(
             upload_id=UploadId(secrets.token_urlsafe(UPLOAD_ID_BYTES)),
@@ -158,7 +160,7 @@ class Uploads:
             initiated=clock.now_seconds(),
             owner_account=bucket.account_id,
             initiator_arn=initiator_arn,
-            headers=dict(headers),
+            headers={**headers, **encryption.stored_headers()},
             tags=tags,
             checksum_algorithm=checksum[0] if checksum else None,
             checksum_type=checksum[1] if checksum else None,
@@ -189,12 +191,14 @@ class Uploads:
                     f"actual checksum Type: {checks.checksum_algorithm.value.lower()}",
                 )
         checks.max_bytes = MAX_PART_BYTES
+        encryption = Encryption.from_headers(upload.headers)  # every part sealed as the upload said
+        provider, provider_key_id = encryption.provider(self._s.providers, self._s.sse_s3)
         written = await seal_stream(  # step 2
             body,
             blobs=self._s.blobs,
-            provider=self._s.sse_s3,
-            provider_key_id=None,
-            context=object_context(upload.bucket, upload.key),
+            provider=provider,
+            provider_key_id=provider_key_id,
+            context=object_context(upload.bucket, upload.key, encryption),
             segment_bytes=self._s.segment_bytes,
             checks=checks,
         )

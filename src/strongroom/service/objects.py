@@ -36,6 +36,7 @@ from .model import (
     stored_blobs,
 )
 from .sealing import BodyChecks, read_extents, seal_stream
+from .sse import SSE_S3, Encryption, check_keys_usable
 from .storage import Storage
 
 __all__ = ["Objects", "validate_key", "Conditions", "MAX_PUT_BYTES", "USER_METADATA_MAX_BYTES"]
@@ -71,9 +72,9 @@ class Conditions:
     if_match: str | None = None
 
 
-def object_context(bucket: str, key: str) -> dict[str, str]:
-    """The encryption context every data key of an object is bound to."""
-    return {"aws:s3:arn": f"arn:aws:s3:::{bucket}/{key}"}
+def object_context(bucket: str, key: str, encryption: Encryption = SSE_S3) -> dict[str, str]:
+    """The encryption context every data key of an object is bound to (SSE-KMS adds the caller's)."""
+    return encryption.context_for(bucket, key)
 
 
 def row_to_version(row: Row[tuple[object, ...]]) -> ObjectVersion:
@@ -144,21 +145,23 @@ class Objects:
         tags: dict[str, str] | None = None,
         checks: BodyChecks,
         conditions: Conditions = Conditions(),
+        encryption: Encryption = SSE_S3,
     ) -> ObjectVersion:
         """Store a whole object from a stream, replacing the current version."""
         validate_user_metadata(headers)  # step 1
         checks.max_bytes = MAX_PUT_BYTES
+        provider, provider_key_id = encryption.provider(self._s.providers, self._s.sse_s3)
         written = await seal_stream(  # step 2
             body,
             blobs=self._s.blobs,
-            provider=self._s.sse_s3,
-            provider_key_id=None,
-            context=object_context(bucket.name, key),
+            provider=provider,
+            provider_key_id=provider_key_id,
+            context=object_context(bucket.name, key, encryption),
             segment_bytes=self._s.segment_bytes,
             checks=checks,
             inline_max_bytes=self._s.inline_max_bytes,
         )
-        stored = dict(headers)
+        stored = {**headers, **encryption.stored_headers()}
         if checks.checksum_algorithm is not None and written.checksum_b64 is not None:
             stored["x-amz-checksum-" + checks.checksum_algorithm.value.lower()] = written.checksum_b64
             stored["x-amz-checksum-type"] = "FULL_OBJECT"
@@ -239,16 +242,24 @@ class Objects:
             )
         return version
 
-    def read(self, version: ObjectVersion, start: int, end_inclusive: int) -> AsyncIterator[bytes]:
-        """Plaintext bytes start..end_inclusive of a version, opened segment by segment."""
-        return read_extents(
+    async def read(self, version: ObjectVersion, start: int, end_inclusive: int) -> AsyncIterator[bytes]:
+        """Plaintext bytes start..end_inclusive of a version, opened segment by segment.
+
+        Before the first byte: every KMS key wrapping the version's data keys must be usable
+        (a disabled key is KMS.DisabledException, still before any response header is sent).
+        """
+        encryption = Encryption.from_headers(version.headers)
+        kms_keys = {(e.key.provider, e.key.key_id) for e in version.extents if e.key.provider != self._s.sse_s3.name}
+        await check_keys_usable(self._s.providers, kms_keys)
+        async for piece in read_extents(
             version.extents,
             blobs=self._s.blobs,
             providers=self._s.providers,
-            context=object_context(version.bucket, version.key),
+            context=object_context(version.bucket, version.key, encryption),
             start=start,
             end_inclusive=end_inclusive,
-        )
+        ):
+            yield piece
 
     async def delete(self, grant: Grant, bucket: Bucket, key: str) -> None:
         """Delete the current version of a key (deleting a missing key succeeds, as in S3)."""

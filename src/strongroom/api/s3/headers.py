@@ -12,14 +12,17 @@ from urllib.parse import parse_qsl
 
 from ...errors import S3Error
 from ...service.checksums import ChecksumAlgorithm, new_checksum, parse_checksum_header_value
-from ...service.model import ObjectVersion
+from ...service.model import ObjectVersion, SseMode
 from ...service.sealing import BodyChecks
+from ...service.sse import SSE_CONTEXT_HEADER, SSE_HEADER, SSE_KMS_KEY_HEADER, SseRequest, decode_user_context
 from ..httpdates import http_date
 from ..request import S3Request
 
 __all__ = [
     "stored_headers",
     "object_response_headers",
+    "parse_sse_request",
+    "sse_response_headers",
     "body_checks",
     "parse_tagging_header",
     "verify_small_body",
@@ -27,7 +30,6 @@ __all__ = [
     "DEFAULT_CONTENT_TYPE",
 ]
 
-SSE_HEADER = "x-amz-server-side-encryption"
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 CHECKSUM_MODE_HEADER = "x-amz-checksum-mode"
 _STORED = ("content-type", "content-encoding", "content-disposition", "content-language", "cache-control", "expires", "x-amz-website-redirect-location")
@@ -44,20 +46,42 @@ MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 
 
-def check_encryption_request(req: S3Request) -> None:
-    """SSE-S3 is always on; the other modes arrive with the encryption issue (#3)."""
-    mode = req.headers.get(SSE_HEADER)
-    if mode is not None and mode != "AES256":
-        if mode in ("aws:kms", "aws:kms:dsse"):
-            raise S3Error("NotImplemented", f"Server-side encryption {mode} is not available yet")
-        raise S3Error("InvalidArgument", "The encryption method specified is not supported", extra={"ArgumentName": SSE_HEADER, "ArgumentValue": mode})
+def parse_sse_request(req: S3Request) -> SseRequest:
+    """The encryption a write asks for: SSE-S3 (the default) or SSE-KMS with an optional key and context."""
+    value = req.headers.get(SSE_HEADER)
     if "x-amz-server-side-encryption-customer-algorithm" in req.headers:
-        raise S3Error("NotImplemented", "SSE-C is not available yet")
+        raise S3Error("NotImplemented", "SSE-C is not available yet")  # TODO(#3)
+    if value == SseMode.KMS_DSSE.value:
+        raise S3Error("NotImplemented", f"Server-side encryption {value} is not available yet")  # TODO(#3)
+    if value is not None and value not in (SseMode.S3.value, SseMode.KMS.value):
+        raise S3Error("InvalidArgument", "The encryption method specified is not supported", extra={"ArgumentName": SSE_HEADER, "ArgumentValue": value})
+    key_ref = req.headers.get(SSE_KMS_KEY_HEADER)
+    context = req.headers.get(SSE_CONTEXT_HEADER)
+    if value != SseMode.KMS.value:
+        for name in (SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER):
+            if name in req.headers:  # AWS: these headers need aws:kms
+                raise S3Error(
+                    "InvalidArgument", "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
+                    extra={"ArgumentName": SSE_HEADER, "ArgumentValue": value or "null"},
+                )
+        return SseRequest()
+    if key_ref is not None and not key_ref.strip():
+        raise S3Error("InvalidArgument", "KMS key id must not be empty", extra={"ArgumentName": SSE_KMS_KEY_HEADER, "ArgumentValue": key_ref})
+    return SseRequest(SseMode.KMS, key_ref.strip() if key_ref else None, decode_user_context(context) if context is not None else None)
+
+
+def sse_response_headers(stored: dict[str, str]) -> dict[str, str]:
+    """x-amz-server-side-encryption (and the KMS key ARN and context) of an object or upload."""
+    out = {SSE_HEADER: stored.get(SSE_HEADER, SseMode.S3.value)}
+    for name in (SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER):
+        if name in stored:
+            out[name] = stored[name]
+    return out
 
 
 def stored_headers(req: S3Request) -> dict[str, str]:
     """Content headers and user metadata a PUT (or CreateMultipartUpload) keeps with the object."""
-    check_encryption_request(req)
+    parse_sse_request(req)  # validated here for every writer; resolved by the handler
     out = {name: req.headers[name] for name in _STORED if name in req.headers}
     if "content-encoding" in out:
         # aws-chunked describes this request's framing, not the object (AWS drops it too).
@@ -85,7 +109,7 @@ def object_response_headers(req: S3Request, version: ObjectVersion) -> dict[str,
     h["etag"] = version.etag
     h["last-modified"] = http_date(version.last_modified)
     h["accept-ranges"] = "bytes"
-    h[SSE_HEADER] = "AES256"
+    h.update(sse_response_headers(version.headers))
     if version.tags:
         h["x-amz-tagging-count"] = str(len(version.tags))
     if version.parts_count:

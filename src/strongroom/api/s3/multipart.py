@@ -42,7 +42,13 @@ from .copysource import (
     parse_copy_source,
     parse_copy_source_range,
 )
-from .headers import SSE_HEADER, body_checks, parse_tagging_header, stored_headers
+from .headers import (
+    body_checks,
+    parse_sse_request,
+    parse_tagging_header,
+    sse_response_headers,
+    stored_headers,
+)
 from .object import check_put_length
 
 __all__ = [
@@ -101,17 +107,21 @@ async def create_multipart_upload(req: S3Request, ctx: RequestContext) -> Respon
     """CreateMultipartUpload: start an upload, keeping the object's headers, tags and checksum choice."""
     key = validate_key(req.key or "")  # 1. parse
     headers = stored_headers(req)
+    sse = parse_sse_request(req)
     tags = parse_tagging_header(req.headers.get("x-amz-tagging"))
     checksum = _requested_checksum(req)
-    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
+    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize (then resolve the KMS key)
+    encryption = await ctx.encryption(sse)
     initiator = ctx.principal.arn if ctx.principal is not None else "anonymous"
-    upload = await ctx.uploads.create(grant, bucket, key, headers=headers, tags=tags, checksum=checksum, initiator_arn=initiator)  # 3.
-    out = {SSE_HEADER: "AES256", **_checksum_headers(upload)}  # 4. render
+    upload = await ctx.uploads.create(  # 3. service
+        grant, bucket, key, headers=headers, tags=tags, checksum=checksum, initiator_arn=initiator, encryption=encryption
+    )
+    out = {**sse_response_headers(upload.headers), **_checksum_headers(upload)}  # 4. render
     return xml_response("InitiateMultipartUploadResult", [("Bucket", bucket.name), ("Key", key), ("UploadId", upload.upload_id)], headers=out)
 
 
 def _part_headers(part: Part, upload: Upload) -> dict[str, str]:
-    out = {"etag": part.etag, SSE_HEADER: "AES256"}
+    out = {"etag": part.etag, **sse_response_headers(upload.headers)}
     if part.checksum is not None and upload.checksum_algorithm is not None:
         out[upload.checksum_algorithm.header_name] = part.checksum
     return out
@@ -150,7 +160,7 @@ async def upload_part_copy(req: S3Request, ctx: RequestContext) -> Response:
         raise S3Error("InvalidRequest", f"The specified copy source is larger than the maximum allowable size for a copy source: {MAX_PART_BYTES}")
     await req.drain()
     part = await ctx.uploads.put_part(grant, upload, number, ctx.objects.read(version, start, end), BodyChecks())
-    out = {SSE_HEADER: "AES256"}  # 4. render
+    out = sse_response_headers(upload.headers)  # 4. render
     if version.version_id != "null":
         out["x-amz-copy-source-version-id"] = version.version_id
     content: list[tuple[str, Node]] = [("LastModified", iso8601(part.last_modified)), ("ETag", part.etag)]
@@ -227,7 +237,7 @@ async def complete_multipart_upload(req: S3Request, ctx: RequestContext) -> Resp
     ]
     if done.checksum_algorithm is not None and done.checksum_type is not None:
         content += [(_ELEMENTS[done.checksum_algorithm], done.checksum), ("ChecksumType", done.checksum_type.value)]
-    out = {SSE_HEADER: "AES256"}
+    out = sse_response_headers(version.headers)
     if version.version_id != "null":
         out["x-amz-version-id"] = version.version_id
     return xml_response("CompleteMultipartUploadResult", content, headers=out)

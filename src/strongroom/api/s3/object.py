@@ -13,7 +13,14 @@ from ..ranges import parse_range
 from ..request import S3Request
 from ..response import Response, empty_response
 from .deletes import delete_objects
-from .headers import SSE_HEADER, body_checks, object_response_headers, parse_tagging_header, stored_headers
+from .headers import (
+    body_checks,
+    object_response_headers,
+    parse_sse_request,
+    parse_tagging_header,
+    sse_response_headers,
+    stored_headers,
+)
 
 __all__ = ["put_object", "get_object", "head_object", "delete_object", "delete_objects"]
 
@@ -35,13 +42,17 @@ async def put_object(req: S3Request, ctx: RequestContext) -> Response:
     """PutObject: store a whole object, streamed and sealed."""
     key = validate_key(req.key or "")  # 1. parse
     headers = stored_headers(req)
+    sse = parse_sse_request(req)
     tags = parse_tagging_header(req.headers.get("x-amz-tagging"))
     checks = body_checks(req)
     check_put_length(req)
     conditions = _put_conditions(req)
-    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
-    version = await ctx.objects.put(grant, bucket, key, req.body(), headers=headers, tags=tags, checks=checks, conditions=conditions)  # 3.
-    out = {"etag": version.etag, SSE_HEADER: "AES256"}  # 4. render
+    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize (then resolve the KMS key)
+    encryption = await ctx.encryption(sse)
+    version = await ctx.objects.put(  # 3. service
+        grant, bucket, key, req.body(), headers=headers, tags=tags, checks=checks, conditions=conditions, encryption=encryption
+    )
+    out = {"etag": version.etag, **sse_response_headers(version.headers)}  # 4. render
     out.update({k: v for k, v in version.headers.items() if k.startswith("x-amz-checksum-") and k != "x-amz-checksum-type"})
     if version.version_id != "null":
         out["x-amz-version-id"] = version.version_id

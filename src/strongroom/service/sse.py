@@ -1,0 +1,170 @@
+"""Server-side encryption of objects: which key provider seals a version, under which key and context.
+
+An object's encryption is part of its stored headers (the metadata format), under the wire names AWS
+echoes: ``x-amz-server-side-encryption`` (absent on objects written before SSE-KMS: SSE-S3),
+``x-amz-server-side-encryption-aws-kms-key-id`` (the KMS key ARN) and
+``x-amz-server-side-encryption-context`` (the caller's context, base64 of canonical JSON). The
+encryption context every data key is bound to is the caller's context plus the object's ARN, as AWS
+builds it for SSE-KMS (plus the blob binding sealing.py adds).
+
+Resolving a requested KMS key (id, alias, ARN, or the account's aws/s3 key made on first use) goes
+through the built-in KMS in the caller's account; its failures become the S3 errors AWS answers
+(KMS.NotFoundException, KMS.DisabledException, ...).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..errors import S3Error
+from ..kms.builtin import BUILTIN_PROVIDER, BuiltinKms, KeyState, KmsError, KmsKey
+from ..kms.provider import KeyProvider
+from .model import SseMode
+
+__all__ = [
+    "Encryption",
+    "SseRequest",
+    "SSE_S3",
+    "SSE_HEADER",
+    "SSE_KMS_KEY_HEADER",
+    "SSE_CONTEXT_HEADER",
+    "encode_user_context",
+    "decode_user_context",
+    "resolve_encryption",
+    "check_keys_usable",
+    "AWS_S3_ALIAS",
+]
+
+# Stored header names: part of the metadata format (and the wire names AWS echoes).
+SSE_HEADER = "x-amz-server-side-encryption"
+SSE_KMS_KEY_HEADER = "x-amz-server-side-encryption-aws-kms-key-id"
+SSE_CONTEXT_HEADER = "x-amz-server-side-encryption-context"
+AWS_S3_ALIAS = "alias/aws/s3"
+OBJECT_ARN_CONTEXT_KEY = "aws:s3:arn"
+# KMS error -> the S3 error code AWS S3 answers with when it calls KMS for an object.
+_KMS_TO_S3 = {
+    "NotFoundException": "KMS.NotFoundException",
+    "DisabledException": "KMS.DisabledException",
+    "KMSInvalidStateException": "KMS.KMSInvalidStateException",
+    "AccessDeniedException": "AccessDenied",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SseRequest:
+    """What a write request asks for: a mode, optionally a KMS key reference and the caller's context."""
+
+    mode: SseMode = SseMode.S3
+    kms_key_ref: str | None = None
+    context: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Encryption:
+    """How one object version (or upload) is sealed: SSE-S3, or SSE-KMS under a resolved key ARN."""
+
+    mode: SseMode = SseMode.S3
+    kms_key_arn: str | None = None
+    context: Mapping[str, str] | None = None
+
+    def stored_headers(self) -> dict[str, str]:
+        """The headers that record this encryption with the object."""
+        if self.mode is SseMode.S3:
+            return {}  # absent means SSE-S3 (every object written before SSE-KMS has none)
+        assert self.kms_key_arn is not None
+        out = {SSE_HEADER: self.mode.value, SSE_KMS_KEY_HEADER: self.kms_key_arn}
+        if self.context:
+            out[SSE_CONTEXT_HEADER] = encode_user_context(self.context)
+        return out
+
+    @classmethod
+    def from_headers(cls, headers: Mapping[str, str]) -> Encryption:
+        """The encryption a version's stored headers record (no SSE header: SSE-S3)."""
+        mode = SseMode(headers.get(SSE_HEADER, SseMode.S3.value))
+        if mode is SseMode.S3:
+            return SSE_S3
+        context = headers.get(SSE_CONTEXT_HEADER)
+        return cls(mode, headers[SSE_KMS_KEY_HEADER], decode_user_context(context) if context is not None else None)
+
+    def provider(self, providers: Mapping[str, KeyProvider], sse_s3: KeyProvider) -> tuple[KeyProvider, str | None]:
+        """The provider and key id that wrap this version's data keys."""
+        if self.mode is SseMode.S3:
+            return sse_s3, None
+        return providers[BUILTIN_PROVIDER], self.kms_key_arn
+
+    def context_for(self, bucket: str, key: str) -> dict[str, str]:
+        """The encryption context the data keys are bound to: the caller's plus the object ARN."""
+        base = dict(self.context or {}) if self.mode is not SseMode.S3 else {}
+        return {**base, OBJECT_ARN_CONTEXT_KEY: f"arn:aws:s3:::{bucket}/{key}"}
+
+
+SSE_S3 = Encryption()
+
+
+def encode_user_context(context: Mapping[str, str]) -> str:
+    """Base64 of the context as canonical JSON (sorted keys, compact)."""
+    return base64.b64encode(json.dumps(dict(context), sort_keys=True, separators=(",", ":")).encode()).decode()
+
+
+def decode_user_context(value: str) -> dict[str, str]:
+    """Parse base64 JSON of string pairs; InvalidArgument otherwise (AWS's answer)."""
+    try:
+        parsed = json.loads(base64.b64decode(value, validate=True))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad_context(value) from exc
+    if not isinstance(parsed, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in parsed.items()):
+        raise _bad_context(value)
+    return parsed
+
+
+def _bad_context(value: str) -> S3Error:
+    return S3Error(
+        "InvalidArgument", "The header 'x-amz-server-side-encryption-context' shall be Base64-encoded UTF-8 string holding JSON.",
+        extra={"ArgumentName": SSE_CONTEXT_HEADER, "ArgumentValue": value},
+    )
+
+
+def _kms_error(exc: KmsError) -> S3Error:
+    return S3Error(_KMS_TO_S3.get(exc.code, "KMS.NotFoundException"), exc.message)
+
+
+def _resolve_sync(kms: BuiltinKms, account_id: str, request: SseRequest) -> Encryption:
+    try:
+        key = kms.resolve(account_id, request.kms_key_ref) if request.kms_key_ref else kms.aws_managed_key(account_id, AWS_S3_ALIAS)
+        _require_enabled(key)
+    except KmsError as exc:
+        raise _kms_error(exc) from None
+    return Encryption(request.mode, key.arn, dict(request.context) if request.context else None)
+
+
+def _require_enabled(key: KmsKey) -> None:
+    if key.state is KeyState.DISABLED:
+        raise KmsError("DisabledException", f"{key.arn} is disabled.")
+    if key.state is not KeyState.ENABLED:
+        raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+
+
+async def resolve_encryption(kms: BuiltinKms, account_id: str, request: SseRequest) -> Encryption:
+    """The encryption a write request asked for, its KMS key looked up in the caller's account."""
+    if request.mode is SseMode.S3:
+        return SSE_S3
+    return await asyncio.to_thread(_resolve_sync, kms, account_id, request)
+
+
+def _check_sync(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]]) -> None:
+    for provider_name, key_id in refs:
+        state = providers[provider_name].describe(key_id).state
+        if state == KeyState.DISABLED.value:
+            raise S3Error("KMS.DisabledException", f"{key_id} is disabled.")
+        if state != KeyState.ENABLED.value:
+            raise S3Error("KMS.KMSInvalidStateException", f"{key_id} is not in a valid state for this operation.")
+
+
+async def check_keys_usable(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]]) -> None:
+    """Reading needs every KMS key that wraps the version's data keys to be usable (AWS: KMS.DisabledException)."""
+    if refs:
+        await asyncio.to_thread(_check_sync, providers, refs)
