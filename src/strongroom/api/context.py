@@ -22,7 +22,14 @@ from ..service.listing import Listing
 from ..service.model import Bucket, Principal, SseMode
 from ..service.multipart import Uploads
 from ..service.objects import Objects
-from ..service.sse import SSE_S3, Encryption, SseRequest, resolve_encryption
+from ..service.sse import (
+    ENCRYPTION_CONFIG_KIND,
+    SSE_S3,
+    BucketEncryption,
+    Encryption,
+    SseRequest,
+    resolve_encryption,
+)
 
 if TYPE_CHECKING:
     from .operations import Operation
@@ -96,11 +103,22 @@ class RequestContext:
         self.principal = principal
         return await self.authorize_bucket(req)
 
-    async def encryption(self, request: SseRequest) -> Encryption:
+    async def encryption(self, request: SseRequest, bucket: Bucket) -> Encryption:
         """Resolve a write's encryption after authorisation (it may create the account's aws/s3 key).
 
-        A KMS key is looked up in the caller's account; AWS refuses SSE-KMS to anonymous callers.
+        The one place a write's encryption is decided: a request naming none gets the bucket's
+        default encryption (SSE-S3 unless PutBucketEncryption said otherwise). A KMS key is looked up
+        in the caller's account, as AWS resolves key ids in the requester's account; an anonymous
+        writer (a bucket policy may allow one) gets the bucket owner's. AWS refuses an explicitly
+        requested SSE-KMS to anonymous callers.
         """
+        if not request.explicit:
+            document = await self.buckets.cached_config(bucket.name, ENCRYPTION_CONFIG_KIND)
+            request = BucketEncryption.from_json(document).request()
+            if request.mode is SseMode.S3:
+                return SSE_S3
+            account = self.principal.account.account_id if self.principal is not None else bucket.account_id
+            return await resolve_encryption(self.services.kms, account, request)
         if request.mode is SseMode.S3:
             return SSE_S3
         if self.principal is None:

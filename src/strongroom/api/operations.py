@@ -10,7 +10,19 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .s3 import attributes, bucket, copy, listing, multipart, object, post_object, preflight, service, tagging
+from .s3 import (
+    attributes,
+    bucket,
+    copy,
+    encryption,
+    listing,
+    multipart,
+    object,
+    post_object,
+    preflight,
+    service,
+    tagging,
+)
 
 if TYPE_CHECKING:
     from .context import RequestContext
@@ -66,6 +78,9 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GetBucketTagging", "GET", B, tagging.get_bucket_tagging, _always("s3:GetBucketTagging"), ("tagging",)),
     Operation("PutBucketTagging", "PUT", B, tagging.put_bucket_tagging, _always("s3:PutBucketTagging"), ("tagging",)),
     Operation("DeleteBucketTagging", "DELETE", B, tagging.delete_bucket_tagging, _always("s3:PutBucketTagging"), ("tagging",)),
+    Operation("GetBucketEncryption", "GET", B, encryption.get_bucket_encryption, _always("s3:GetEncryptionConfiguration"), ("encryption",)),
+    Operation("PutBucketEncryption", "PUT", B, encryption.put_bucket_encryption, _always("s3:PutEncryptionConfiguration"), ("encryption",)),
+    Operation("DeleteBucketEncryption", "DELETE", B, encryption.delete_bucket_encryption, _always("s3:PutEncryptionConfiguration"), ("encryption",)),
     Operation("DeleteObjects", "POST", B, object.delete_objects, _always("s3:DeleteObject"), ("delete",)),
     Operation("PostObject", "POST", B, post_object.post_object, _always("s3:PutObject")),
     Operation("OptionsBucket", "OPTIONS", B, preflight.preflight, _always("s3:PreflightRequest")),

@@ -71,6 +71,9 @@ class Buckets:
         # writes re-check the bucket inside their commit transaction (require_in), so a stale entry
         # can never make an object outlive its bucket.
         self._cache: dict[str, tuple[float, Bucket]] = {}
+        # (name, kind) -> (monotonic expiry, document): the configuration every write consults
+        # (default encryption), cached as briefly and for the same reason as buckets.
+        self._config_cache: dict[tuple[str, str], tuple[float, str | None]] = {}
 
     async def get(self, name: str) -> Bucket | None:
         """A bucket by name, or None (a read-only lookup authorisation may make first)."""
@@ -160,13 +163,30 @@ class Buckets:
         self._cache.pop(name, None)
         await self._meta.write(remove)
         self._cache.pop(name, None)
+        self._forget_configs(name)
 
-    # -- configuration documents (tagging now; encryption, policy, cors... later) ------------------
+    # -- configuration documents (tagging, encryption; policy, cors... later) ------------------
     async def get_config(self, name: str, kind: str) -> str | None:
         """A stored configuration document, or None."""
         t = schema.bucket_configs
         row = await self._meta.read(lambda c: c.execute(select(t.c.document).where((t.c.bucket == name) & (t.c.kind == kind))).first())
         return None if row is None else str(row[0])
+
+    async def cached_config(self, name: str, kind: str) -> str | None:
+        """get_config for the write path: may be up to BUCKET_CACHE_TTL_SECONDS stale when another
+        gateway changed it; this gateway's own changes are seen at once."""
+        hit = self._config_cache.get((name, kind))
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        document = await self.get_config(name, kind)
+        if len(self._config_cache) >= BUCKET_CACHE_ENTRIES:
+            self._config_cache.clear()
+        self._config_cache[(name, kind)] = (time.monotonic() + BUCKET_CACHE_TTL_SECONDS, document)
+        return document
+
+    def _forget_configs(self, name: str) -> None:
+        for cached in [k for k in self._config_cache if k[0] == name]:
+            self._config_cache.pop(cached, None)
 
     async def put_config(self, grant: Grant, name: str, kind: str, document: str) -> None:
         """Store (replace) a configuration document."""
@@ -176,9 +196,13 @@ class Buckets:
             conn.execute(t.delete().where((t.c.bucket == name) & (t.c.kind == kind)))
             conn.execute(t.insert().values(bucket=name, kind=kind, document=document))
 
+        self._config_cache.pop((name, kind), None)
         await self._meta.write(upsert)
+        self._config_cache.pop((name, kind), None)
 
     async def delete_config(self, grant: Grant, name: str, kind: str) -> None:
         """Remove a configuration document (absent is fine)."""
         t = schema.bucket_configs
+        self._config_cache.pop((name, kind), None)
         await self._meta.write(lambda c: c.execute(t.delete().where((t.c.bucket == name) & (t.c.kind == kind))))
+        self._config_cache.pop((name, kind), None)

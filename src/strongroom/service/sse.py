@@ -37,6 +37,10 @@ __all__ = [
     "resolve_encryption",
     "check_keys_usable",
     "AWS_S3_ALIAS",
+    "BucketEncryption",
+    "DEFAULT_BUCKET_ENCRYPTION",
+    "ENCRYPTION_CONFIG_KIND",
+    "UNSTATED",
 ]
 
 # Stored header names: part of the metadata format (and the wire names AWS echoes).
@@ -44,6 +48,8 @@ SSE_HEADER = "x-amz-server-side-encryption"
 SSE_KMS_KEY_HEADER = "x-amz-server-side-encryption-aws-kms-key-id"
 SSE_CONTEXT_HEADER = "x-amz-server-side-encryption-context"
 AWS_S3_ALIAS = "alias/aws/s3"
+# The bucket configuration kind that holds a bucket's default encryption (JSON, see BucketEncryption).
+ENCRYPTION_CONFIG_KIND = "encryption"
 OBJECT_ARN_CONTEXT_KEY = "aws:s3:arn"
 # KMS error -> the S3 error code AWS S3 answers with when it calls KMS for an object.
 _KMS_TO_S3 = {
@@ -56,11 +62,55 @@ _KMS_TO_S3 = {
 
 @dataclass(frozen=True, slots=True)
 class SseRequest:
-    """What a write request asks for: a mode, optionally a KMS key reference and the caller's context."""
+    """What a write request asks for: a mode, optionally a KMS key reference and the caller's context.
+
+    ``explicit`` is False when the request names no x-amz-server-side-encryption: the bucket's
+    default encryption then decides (see ``BucketEncryption``).
+    """
 
     mode: SseMode = SseMode.S3
     kms_key_ref: str | None = None
     context: Mapping[str, str] | None = None
+    explicit: bool = True
+
+
+UNSTATED = SseRequest(explicit=False)
+
+
+@dataclass(frozen=True, slots=True)
+class BucketEncryption:
+    """A bucket's default encryption: what a write that names no encryption gets.
+
+    Stored as the bucket's "encryption" configuration document, JSON with the wire names
+    (SSEAlgorithm, KMSMasterKeyID, BucketKeyEnabled): part of the metadata format. No document means
+    the SSE-S3 default every bucket has. ``kms_key_id`` is kept as the owner wrote it (id, alias or
+    ARN) and resolved, like a request's key, in the writer's account on each write.
+    """
+
+    algorithm: SseMode = SseMode.S3
+    kms_key_id: str | None = None
+    bucket_key_enabled: bool = False
+
+    def to_json(self) -> str:
+        document: dict[str, object] = {"SSEAlgorithm": self.algorithm.value, "BucketKeyEnabled": self.bucket_key_enabled}
+        if self.kms_key_id is not None:
+            document["KMSMasterKeyID"] = self.kms_key_id
+        return json.dumps(document, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, document: str | None) -> BucketEncryption:
+        """The stored configuration, or the SSE-S3 default when there is none."""
+        if document is None:
+            return DEFAULT_BUCKET_ENCRYPTION
+        parsed = json.loads(document)
+        return cls(SseMode(parsed["SSEAlgorithm"]), parsed.get("KMSMasterKeyID"), bool(parsed.get("BucketKeyEnabled", False)))
+
+    def request(self) -> SseRequest:
+        """The request a write naming no encryption stands for in this bucket."""
+        return SseRequest(self.algorithm, self.kms_key_id if self.algorithm is not SseMode.S3 else None)
+
+
+DEFAULT_BUCKET_ENCRYPTION = BucketEncryption()
 
 
 @dataclass(frozen=True, slots=True)

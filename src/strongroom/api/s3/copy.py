@@ -71,7 +71,7 @@ async def copy_object(req: S3Request, ctx: RequestContext) -> Response:
     if source.is_delete_marker:  # a delete marker named by version id has nothing to copy
         raise S3Error("InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.")
     check_copy_source_conditions(req.headers, source)
-    encryption = await ctx.encryption(sse)
+    encryption = await ctx.encryption(sse, bucket)
     plan = CopyPlan(
         source=source, bucket=bucket, key=key,
         metadata_directive=metadata_directive, headers=request_headers,

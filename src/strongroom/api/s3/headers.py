@@ -14,7 +14,14 @@ from ...errors import S3Error
 from ...service.checksums import ChecksumAlgorithm, new_checksum, parse_checksum_header_value
 from ...service.model import ObjectVersion, SseMode
 from ...service.sealing import BodyChecks
-from ...service.sse import SSE_CONTEXT_HEADER, SSE_HEADER, SSE_KMS_KEY_HEADER, SseRequest, decode_user_context
+from ...service.sse import (
+    SSE_CONTEXT_HEADER,
+    SSE_HEADER,
+    SSE_KMS_KEY_HEADER,
+    UNSTATED,
+    SseRequest,
+    decode_user_context,
+)
 from ..httpdates import http_date
 from ..request import S3Request
 
@@ -47,7 +54,8 @@ MAX_TAG_VALUE = 256
 
 
 def parse_sse_request(req: S3Request) -> SseRequest:
-    """The encryption a write asks for: SSE-S3 (the default) or SSE-KMS with an optional key and context."""
+    """The encryption a write asks for: SSE-S3, SSE-KMS with an optional key and context, or (no
+    x-amz-server-side-encryption) nothing stated, leaving it to the bucket's default encryption."""
     value = req.headers.get(SSE_HEADER)
     if "x-amz-server-side-encryption-customer-algorithm" in req.headers:
         raise S3Error("NotImplemented", "SSE-C is not available yet")  # TODO(#3)
@@ -64,7 +72,7 @@ def parse_sse_request(req: S3Request) -> SseRequest:
                     "InvalidArgument", "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
                     extra={"ArgumentName": SSE_HEADER, "ArgumentValue": value or "null"},
                 )
-        return SseRequest()
+        return SseRequest() if value is not None else UNSTATED
     if key_ref is not None and not key_ref.strip():
         raise S3Error("InvalidArgument", "KMS key id must not be empty", extra={"ArgumentName": SSE_KMS_KEY_HEADER, "ArgumentValue": key_ref})
     return SseRequest(SseMode.KMS, key_ref.strip() if key_ref else None, decode_user_context(context) if context is not None else None)

@@ -111,7 +111,7 @@ async def create_multipart_upload(req: S3Request, ctx: RequestContext) -> Respon
     tags = parse_tagging_header(req.headers.get("x-amz-tagging"))
     checksum = _requested_checksum(req)
     grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize (then resolve the KMS key)
-    encryption = await ctx.encryption(sse)
+    encryption = await ctx.encryption(sse, bucket)
     initiator = ctx.principal.arn if ctx.principal is not None else "anonymous"
     upload = await ctx.uploads.create(  # 3. service
         grant, bucket, key, headers=headers, tags=tags, checksum=checksum, initiator_arn=initiator, encryption=encryption

@@ -48,7 +48,7 @@ async def put_object(req: S3Request, ctx: RequestContext) -> Response:
     check_put_length(req)
     conditions = _put_conditions(req)
     grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize (then resolve the KMS key)
-    encryption = await ctx.encryption(sse)
+    encryption = await ctx.encryption(sse, bucket)
     version = await ctx.objects.put(  # 3. service
         grant, bucket, key, req.body(), headers=headers, tags=tags, checks=checks, conditions=conditions, encryption=encryption
     )

@@ -25,7 +25,7 @@ from ..formdata import Field, FileData, FileEnd, FileStart, FormDataParser, Form
 from ..request import S3Request
 from ..response import Response, empty_response
 from ..xml import render_xml
-from .headers import SSE_HEADER, body_checks, stored_headers
+from .headers import body_checks, parse_sse_request, sse_response_headers, stored_headers
 from .tagging import parse_tagging_xml
 
 __all__ = ["post_object"]
@@ -145,10 +145,13 @@ async def post_object(req: S3Request, ctx: RequestContext) -> Response:
     req.key = key
     grant, bucket = await ctx.authorize_bucket_as(req, principal)  # 2. authorize
     as_put = _as_headers(req, fields)
-    headers, checks = stored_headers(as_put), body_checks(as_put)
+    headers, checks, sse = stored_headers(as_put), body_checks(as_put), parse_sse_request(as_put)
     _check_acl(fields)
     tags = parse_tagging_xml(fields["tagging"].encode("utf-8")) if "tagging" in fields else None
-    version = await ctx.objects.put(grant, bucket, key, form.file(limits), headers=headers, tags=tags or None, checks=checks)  # 3. service
+    encryption = await ctx.encryption(sse, bucket)  # the form's x-amz-server-side-encryption, else the bucket's default
+    version = await ctx.objects.put(  # 3. service
+        grant, bucket, key, form.file(limits), headers=headers, tags=tags or None, checks=checks, encryption=encryption
+    )
     await form.drain()
     return _success(req, ctx, fields, version)  # 4. render
 
@@ -174,7 +177,7 @@ def _redirect(target: str, version: ObjectVersion) -> str | None:
 
 def _success(req: S3Request, ctx: RequestContext, fields: dict[str, str], version: ObjectVersion) -> Response:
     location = _location(req, ctx, version)
-    headers = {"etag": version.etag, "location": location, SSE_HEADER: "AES256"}
+    headers = {"etag": version.etag, "location": location, **sse_response_headers(version.headers)}
     if version.version_id != "null":
         headers["x-amz-version-id"] = version.version_id
     redirect = _redirect(fields.get("success_action_redirect") or fields.get("redirect") or "", version)

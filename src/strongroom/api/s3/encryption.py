@@ -1,0 +1,105 @@
+"""Bucket default encryption: PutBucketEncryption, GetBucketEncryption, DeleteBucketEncryption.
+
+The configuration is the bucket's "encryption" document (service/sse.py BucketEncryption); the
+writes that name no encryption get it in ``RequestContext.encryption``. Every bucket has a default:
+without a document it is SSE-S3, and GetBucketEncryption reports that rule, as AWS does since it
+encrypts every bucket by default (older S3 answered ServerSideEncryptionConfigurationNotFoundError).
+DeleteBucketEncryption returns the bucket to that default.
+
+A KMSMasterKeyID is stored as written and checked when a write uses it (an unknown key then fails
+that write with KMS.NotFoundException), as AWS validates it lazily.
+"""
+
+from __future__ import annotations
+
+from xml.etree.ElementTree import Element
+
+from ...errors import S3Error
+from ...service.model import SseMode
+from ...service.sse import ENCRYPTION_CONFIG_KIND, BucketEncryption
+from ..context import RequestContext
+from ..request import S3Request
+from ..response import Response, empty_response, xml_response
+from ..xml import Node, parse_xml, strip_ns
+from .headers import verify_small_body
+
+__all__ = ["put_bucket_encryption", "get_bucket_encryption", "delete_bucket_encryption", "parse_encryption_xml", "ENCRYPTION_MAX_BYTES"]
+
+ENCRYPTION_MAX_BYTES = 16 * 1024
+_BOOLEANS = {"true": True, "false": False}
+
+
+def _only_children(parent: Element, allowed: set[str], required: set[str]) -> dict[str, Element]:
+    """The element's children by name: each at most once, none unknown, the required present (MalformedXML)."""
+    found: dict[str, Element] = {}
+    for element in parent:
+        name = strip_ns(element.tag)
+        if name not in allowed or name in found:
+            raise S3Error("MalformedXML")
+        found[name] = element
+    if not required <= found.keys():
+        raise S3Error("MalformedXML")
+    return found
+
+
+def _algorithm(value: str) -> SseMode:
+    if value == SseMode.KMS_DSSE.value:
+        raise S3Error("NotImplemented", f"Server-side encryption {value} is not available yet")  # TODO(#3)
+    if value not in (SseMode.S3.value, SseMode.KMS.value):
+        raise S3Error("MalformedXML")  # not a value of the SSEAlgorithm enum of the published schema
+    return SseMode(value)
+
+
+def parse_encryption_xml(body: bytes) -> BucketEncryption:
+    """<ServerSideEncryptionConfiguration><Rule>...</Rule></ServerSideEncryptionConfiguration> -> one rule, validated."""
+    root = parse_xml(body, max_bytes=ENCRYPTION_MAX_BYTES)
+    if strip_ns(root.tag) != "ServerSideEncryptionConfiguration" or len(root) != 1:
+        raise S3Error("MalformedXML")  # exactly one Rule, as AWS allows
+    rule = _only_children(root, {"Rule"}, {"Rule"})["Rule"]
+    parts = _only_children(rule, {"ApplyServerSideEncryptionByDefault", "BucketKeyEnabled"}, {"ApplyServerSideEncryptionByDefault"})
+    default = _only_children(parts["ApplyServerSideEncryptionByDefault"], {"SSEAlgorithm", "KMSMasterKeyID"}, {"SSEAlgorithm"})
+    algorithm = _algorithm((default["SSEAlgorithm"].text or "").strip())
+    key_id = (default["KMSMasterKeyID"].text or "").strip() if "KMSMasterKeyID" in default else None
+    if key_id is not None and algorithm is SseMode.S3:
+        raise S3Error("InvalidArgument", "a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse",
+                      extra={"ArgumentName": "ApplyServerSideEncryptionByDefault"})
+    if key_id == "":
+        raise S3Error("InvalidArgument", "KMS key id must not be empty", extra={"ArgumentName": "KMSMasterKeyID", "ArgumentValue": ""})
+    enabled = False
+    if "BucketKeyEnabled" in parts:
+        text = (parts["BucketKeyEnabled"].text or "").strip().lower()
+        if text not in _BOOLEANS:
+            raise S3Error("MalformedXML")
+        enabled = _BOOLEANS[text]
+    return BucketEncryption(algorithm, key_id, enabled)
+
+
+def _render(config: BucketEncryption) -> Response:
+    default: list[tuple[str, Node]] = [("SSEAlgorithm", config.algorithm.value)]
+    if config.kms_key_id is not None:
+        default.append(("KMSMasterKeyID", config.kms_key_id))
+    rule: Node = [("ApplyServerSideEncryptionByDefault", default), ("BucketKeyEnabled", "true" if config.bucket_key_enabled else "false")]
+    return xml_response("ServerSideEncryptionConfiguration", [("Rule", rule)])
+
+
+async def put_bucket_encryption(req: S3Request, ctx: RequestContext) -> Response:
+    """PutBucketEncryption: replace the bucket's default encryption."""
+    body = await req.read_body(ENCRYPTION_MAX_BYTES)  # 1. parse
+    verify_small_body(req, body, required=True)
+    config = parse_encryption_xml(body)
+    grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
+    await ctx.buckets.put_config(grant, bucket.name, ENCRYPTION_CONFIG_KIND, config.to_json())  # 3. service
+    return empty_response(200)  # 4. render
+
+
+async def get_bucket_encryption(req: S3Request, ctx: RequestContext) -> Response:
+    """GetBucketEncryption: the bucket's default encryption (the SSE-S3 rule when none was set)."""
+    _grant, bucket = await ctx.authorize_bucket(req)
+    return _render(BucketEncryption.from_json(await ctx.buckets.get_config(bucket.name, ENCRYPTION_CONFIG_KIND)))
+
+
+async def delete_bucket_encryption(req: S3Request, ctx: RequestContext) -> Response:
+    """DeleteBucketEncryption: back to the SSE-S3 default (absent is fine)."""
+    grant, bucket = await ctx.authorize_bucket(req)
+    await ctx.buckets.delete_config(grant, bucket.name, ENCRYPTION_CONFIG_KIND)
+    return empty_response(204)
