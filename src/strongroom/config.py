@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     # Legacy AWS Signature Version 2 (header, query and POST-policy signatures). Off by default:
     # HMAC-SHA1 over a weaker canonical form; the conformance profile turns it on.
     allow_sigv2: bool = False
+    # SSE-C (customer-provided keys) over plain HTTP: AWS refuses it (400 InvalidRequest), as the key
+    # would cross the network in the clear. Only for test rigs without TLS.
+    allow_ssec_over_http: bool = False
+    # SSE-C writes. AWS blocks SSE-C on new buckets by default since April 2026 (BlockedEncryptionTypes,
+    # 403 AccessDenied); reads of existing SSE-C objects keep working. This server-wide switch stands in
+    # for each bucket's BlockedEncryptionTypes default (there is no per-bucket setting yet).
+    allow_ssec_on_new_buckets: bool = False
     # Test-only: accept an admin request that moves the server's clock.
     allow_clock_override: bool = False
     log_level: str = "info"

@@ -141,6 +141,8 @@ class S3App:
     async def _handle(self, req: S3Request) -> Response:
         r = route(req, self.services.settings.domain)
         req.bucket, req.key = r.bucket, r.key
+        if not req.secure and not self.services.settings.allow_ssec_over_http and _carries_ssec(req):
+            raise S3Error("InvalidRequest", "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
         if r.operation.method == "OPTIONS":  # CORS preflights are unsigned by design (Fetch standard)
             return await r.operation.handler(req, RequestContext(self.services, r.operation, None))
         req.auth = await authenticate(
@@ -204,3 +206,11 @@ class S3App:
                     await self._on_shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+
+def _carries_ssec(req: S3Request) -> bool:
+    """Does the request send an SSE-C key (its own or a copy source's)? Such requests need TLS (AWS)."""
+    return any(
+        name.startswith(("x-amz-server-side-encryption-customer-", "x-amz-copy-source-server-side-encryption-customer-"))
+        for name in req.headers
+    )

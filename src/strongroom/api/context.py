@@ -28,6 +28,7 @@ from ..service.sse import (
     BucketEncryption,
     Encryption,
     SseRequest,
+    customer_encryption,
     resolve_encryption,
 )
 
@@ -111,7 +112,19 @@ class RequestContext:
         in the caller's account, as AWS resolves key ids in the requester's account; an anonymous
         writer (a bucket policy may allow one) gets the bucket owner's. AWS refuses an explicitly
         requested SSE-KMS to anonymous callers.
+
+        SSE-C writes are refused with 403 AccessDenied unless the operator allows them
+        (``allow_ssec_on_new_buckets``): AWS blocks SSE-C on new buckets by default
+        (BlockedEncryptionTypes); this server-wide setting stands in for that per-bucket default.
         """
+        if request.mode is SseMode.CUSTOMER:
+            assert request.customer_key is not None
+            if not self.services.settings.allow_ssec_on_new_buckets:
+                raise S3Error("AccessDenied", (
+                    f"SSE-C writes are blocked for bucket {bucket.name} (BlockedEncryptionTypes: SSE-C, the default for new "
+                    "buckets); the operator can allow them with allow_ssec_on_new_buckets."
+                ))
+            return customer_encryption(request.customer_key)
         if not request.explicit:
             document = await self.buckets.cached_config(bucket.name, ENCRYPTION_CONFIG_KIND)
             request = BucketEncryption.from_json(document).request()

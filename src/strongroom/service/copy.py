@@ -17,7 +17,7 @@ from .checksums import ChecksumAlgorithm
 from .model import Bucket, ObjectKey, ObjectVersion
 from .objects import Objects
 from .sealing import BodyChecks
-from .sse import SSE_S3, Encryption
+from .sse import SSE_S3, CustomerKey, Encryption
 
 __all__ = ["Directive", "CopyPlan", "copy_object", "MAX_COPY_SOURCE_BYTES", "copied_headers", "source_checksum_algorithm"]
 
@@ -59,6 +59,7 @@ class CopyPlan:
     checksum_algorithm: ChecksumAlgorithm | None
     changes_attributes: bool
     encryption: Encryption = SSE_S3
+    source_customer_key: CustomerKey | None = None
 
 
 def copied_headers(source: ObjectVersion) -> dict[str, str]:
@@ -101,7 +102,7 @@ async def copy_object(objects: Objects, grant: Grant, source_grant: Grant, plan:
         headers = {**copied_headers(source), **headers}
     tags = dict(source.tags or {}) if plan.tagging_directive is Directive.COPY else plan.tags
     algorithm = plan.checksum_algorithm or source_checksum_algorithm(source)
-    body = objects.read(source, 0, source.size - 1)  # step 3 (a zero-byte source yields nothing)
+    body = objects.read(source, 0, source.size - 1, customer_key=plan.source_customer_key)  # step 3 (a zero-byte source yields nothing)
     return await objects.put(
         grant, plan.bucket, plan.key, body, headers=headers, tags=tags or None,
         checks=BodyChecks(checksum_algorithm=algorithm),

@@ -46,7 +46,7 @@ from .checksums import ChecksumAlgorithm, ChecksumType, combine_full_object, com
 from .model import Bucket, Extent, ObjectKey, ObjectVersion, UploadId
 from .objects import Conditions, Objects, object_context, row_to_version, validate_user_metadata
 from .sealing import BodyChecks, SealedWrite, seal_stream
-from .sse import SSE_S3, Encryption
+from .sse import SSE_S3, CustomerKey, Encryption, check_customer_key, with_customer_key
 from .storage import Storage
 from .upload_listing import UploadListing, list_uploads
 from .upload_records import (
@@ -178,8 +178,15 @@ class Uploads:
             raise no_such_upload(upload_id)
         return row_to_upload(row)
 
-    async def put_part(self, grant: Grant, upload: Upload, number: int, body: AsyncIterator[bytes], checks: BodyChecks) -> Part:
-        """Seal one part into its own blob and make it part `number` of the upload (replacing any earlier one)."""
+    async def put_part(
+        self, grant: Grant, upload: Upload, number: int, body: AsyncIterator[bytes], checks: BodyChecks,
+        *, customer_key: CustomerKey | None = None,
+    ) -> Part:
+        """Seal one part into its own blob and make it part `number` of the upload (replacing any earlier one).
+
+        An SSE-C upload needs the key CreateMultipartUpload was given, on every part.
+        """
+        check_customer_key(upload.headers, customer_key, upload=True)
         algorithm = upload.checksum_algorithm  # step 1
         if algorithm is not None:
             if checks.checksum_algorithm is None:
@@ -191,7 +198,7 @@ class Uploads:
                     f"actual checksum Type: {checks.checksum_algorithm.value.lower()}",
                 )
         checks.max_bytes = MAX_PART_BYTES
-        encryption = Encryption.from_headers(upload.headers)  # every part sealed as the upload said
+        encryption = with_customer_key(Encryption.from_headers(upload.headers), customer_key)  # every part sealed as the upload said
         provider, provider_key_id = encryption.provider(self._s.providers, self._s.sse_s3)
         written = await seal_stream(  # step 2
             body,

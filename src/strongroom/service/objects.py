@@ -36,7 +36,7 @@ from .model import (
     stored_blobs,
 )
 from .sealing import BodyChecks, read_extents, seal_stream
-from .sse import SSE_S3, Encryption, check_keys_usable
+from .sse import SSE_S3, CustomerKey, Encryption, check_customer_key, check_keys_usable, customer_providers
 from .storage import Storage
 
 __all__ = ["Objects", "validate_key", "Conditions", "MAX_PUT_BYTES", "USER_METADATA_MAX_BYTES"]
@@ -242,19 +242,24 @@ class Objects:
             )
         return version
 
-    async def read(self, version: ObjectVersion, start: int, end_inclusive: int) -> AsyncIterator[bytes]:
+    async def read(
+        self, version: ObjectVersion, start: int, end_inclusive: int, *, customer_key: CustomerKey | None = None
+    ) -> AsyncIterator[bytes]:
         """Plaintext bytes start..end_inclusive of a version, opened segment by segment.
 
         Before the first byte: every KMS key wrapping the version's data keys must be usable
-        (a disabled key is KMS.DisabledException, still before any response header is sent).
+        (a disabled key is KMS.DisabledException, still before any response header is sent), and an
+        SSE-C version needs the request's customer key (the handler checks it first for the S3 error).
         """
+        check_customer_key(version.headers, customer_key)
         encryption = Encryption.from_headers(version.headers)
-        kms_keys = {(e.key.provider, e.key.key_id) for e in version.extents if e.key.provider != self._s.sse_s3.name}
+        providers = customer_providers(self._s.providers, customer_key)
+        kms_keys = {(e.key.provider, e.key.key_id) for e in version.extents if e.key.provider not in (self._s.sse_s3.name, "customer")}
         await check_keys_usable(self._s.providers, kms_keys)
         async for piece in read_extents(
             version.extents,
             blobs=self._s.blobs,
-            providers=self._s.providers,
+            providers=providers,
             context=object_context(version.bucket, version.key, encryption),
             start=start,
             end_inclusive=end_inclusive,

@@ -18,10 +18,13 @@ import asyncio
 import base64
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..crypto.customer_keys import CUSTOMER_KEY_ALGORITHM, fingerprint, matches
+from ..crypto.keys import DataKey
 from ..errors import S3Error
 from ..kms.builtin import BUILTIN_PROVIDER, BuiltinKms, KeyState, KmsError, KmsKey
+from ..kms.customer import CUSTOMER_PROVIDER, CustomerKeyProvider
 from ..kms.provider import KeyProvider
 from .model import SseMode
 
@@ -41,6 +44,13 @@ __all__ = [
     "DEFAULT_BUCKET_ENCRYPTION",
     "ENCRYPTION_CONFIG_KIND",
     "UNSTATED",
+    "CustomerKey",
+    "SSEC_ALGORITHM_HEADER",
+    "SSEC_KEY_MD5_HEADER",
+    "SSEC_FINGERPRINT_HEADER",
+    "customer_encryption",
+    "check_customer_key",
+    "with_customer_key",
 ]
 
 # Stored header names: part of the metadata format (and the wire names AWS echoes).
@@ -48,6 +58,11 @@ SSE_HEADER = "x-amz-server-side-encryption"
 SSE_KMS_KEY_HEADER = "x-amz-server-side-encryption-aws-kms-key-id"
 SSE_CONTEXT_HEADER = "x-amz-server-side-encryption-context"
 AWS_S3_ALIAS = "alias/aws/s3"
+# SSE-C: the algorithm and key MD5 are echoed as AWS does; the fingerprint (base64 of a salted HMAC of
+# the key, crypto/customer_keys.py) is stored only to recognise a later request's key and never sent.
+SSEC_ALGORITHM_HEADER = "x-amz-server-side-encryption-customer-algorithm"
+SSEC_KEY_MD5_HEADER = "x-amz-server-side-encryption-customer-key-md5"
+SSEC_FINGERPRINT_HEADER = "x-strongroom-sse-c-fingerprint"
 # The bucket configuration kind that holds a bucket's default encryption (JSON, see BucketEncryption).
 ENCRYPTION_CONFIG_KIND = "encryption"
 OBJECT_ARN_CONTEXT_KEY = "aws:s3:arn"
@@ -58,6 +73,14 @@ _KMS_TO_S3 = {
     "KMSInvalidStateException": "KMS.KMSInvalidStateException",
     "AccessDeniedException": "AccessDenied",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerKey:
+    """A customer key a request sent (SSE-C): the key itself, held for this request only, and its MD5 as sent."""
+
+    key: DataKey
+    md5_b64: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +95,7 @@ class SseRequest:
     kms_key_ref: str | None = None
     context: Mapping[str, str] | None = None
     explicit: bool = True
+    customer_key: CustomerKey | None = None
 
 
 UNSTATED = SseRequest(explicit=False)
@@ -115,16 +139,29 @@ DEFAULT_BUCKET_ENCRYPTION = BucketEncryption()
 
 @dataclass(frozen=True, slots=True)
 class Encryption:
-    """How one object version (or upload) is sealed: SSE-S3, or SSE-KMS under a resolved key ARN."""
+    """How one object version (or upload) is sealed: SSE-S3, SSE-KMS under a resolved key ARN, or SSE-C.
+
+    For SSE-C, ``customer_key`` is the request's key (only while that request is served; None for an
+    encryption read back from stored headers) and ``fingerprint`` the salted HMAC stored to recognise it.
+    """
 
     mode: SseMode = SseMode.S3
     kms_key_arn: str | None = None
     context: Mapping[str, str] | None = None
+    customer_key: CustomerKey | None = None
+    fingerprint: bytes | None = None
 
     def stored_headers(self) -> dict[str, str]:
         """The headers that record this encryption with the object."""
         if self.mode is SseMode.S3:
             return {}  # absent means SSE-S3 (every object written before SSE-KMS has none)
+        if self.mode is SseMode.CUSTOMER:
+            assert self.customer_key is not None and self.fingerprint is not None
+            return {
+                SSEC_ALGORITHM_HEADER: CUSTOMER_KEY_ALGORITHM,
+                SSEC_KEY_MD5_HEADER: self.customer_key.md5_b64,
+                SSEC_FINGERPRINT_HEADER: base64.b64encode(self.fingerprint).decode(),
+            }
         assert self.kms_key_arn is not None
         out = {SSE_HEADER: self.mode.value, SSE_KMS_KEY_HEADER: self.kms_key_arn}
         if self.context:
@@ -133,7 +170,9 @@ class Encryption:
 
     @classmethod
     def from_headers(cls, headers: Mapping[str, str]) -> Encryption:
-        """The encryption a version's stored headers record (no SSE header: SSE-S3)."""
+        """The encryption a version's stored headers record (no SSE header: SSE-S3; SSE-C without its key)."""
+        if SSEC_ALGORITHM_HEADER in headers:
+            return cls(SseMode.CUSTOMER)
         mode = SseMode(headers.get(SSE_HEADER, SseMode.S3.value))
         if mode is SseMode.S3:
             return SSE_S3
@@ -144,15 +183,58 @@ class Encryption:
         """The provider and key id that wrap this version's data keys."""
         if self.mode is SseMode.S3:
             return sse_s3, None
+        if self.mode is SseMode.CUSTOMER:
+            if self.customer_key is None:
+                raise S3Error("InvalidRequest", _SSEC_REQUIRED)
+            return CustomerKeyProvider(self.customer_key.key), None
         return providers[BUILTIN_PROVIDER], self.kms_key_arn
 
     def context_for(self, bucket: str, key: str) -> dict[str, str]:
         """The encryption context the data keys are bound to: the caller's plus the object ARN."""
-        base = dict(self.context or {}) if self.mode is not SseMode.S3 else {}
+        base = dict(self.context or {}) if self.mode is SseMode.KMS else {}
         return {**base, OBJECT_ARN_CONTEXT_KEY: f"arn:aws:s3:::{bucket}/{key}"}
 
 
 SSE_S3 = Encryption()
+_SSEC_REQUIRED = "The object was stored using a form of Server Side Encryption. The correct parameters must be provided to retrieve the object."
+_SSEC_NOT_APPLICABLE = "The encryption parameters are not applicable to this object."
+
+
+def customer_encryption(key: CustomerKey) -> Encryption:
+    """SSE-C for a new version or upload: the request's key and a fresh salted fingerprint of it."""
+    return Encryption(SseMode.CUSTOMER, customer_key=key, fingerprint=fingerprint(key.key))
+
+
+def check_customer_key(stored: Mapping[str, str], key: CustomerKey | None, *, upload: bool = False) -> None:
+    """Does a request's customer key (or its absence) fit the object (or upload) these headers describe?
+
+    An SSE-C object needs its key (400 InvalidRequest without one, 403 AccessDenied for another key);
+    a key sent for an object that is not SSE-C is 400 InvalidRequest, as AWS answers.
+    """
+    recorded = stored.get(SSEC_FINGERPRINT_HEADER)
+    if recorded is None:
+        if key is not None:
+            raise S3Error("InvalidRequest", _SSEC_NOT_APPLICABLE)
+        return
+    if key is None:
+        raise S3Error("InvalidRequest", (
+            "The multipart upload initiate requested encryption. Subsequent part requests must include the appropriate encryption parameters."
+            if upload else _SSEC_REQUIRED
+        ))
+    if not matches(key.key, base64.b64decode(recorded)):
+        raise S3Error("AccessDenied", "The provided customer key does not match the key the object was encrypted with.")
+
+
+def with_customer_key(encryption: Encryption, key: CustomerKey | None) -> Encryption:
+    """A stored SSE-C encryption with the request's (already checked) key to unwrap or wrap with."""
+    return replace(encryption, customer_key=key) if encryption.mode is SseMode.CUSTOMER else encryption
+
+
+def customer_providers(providers: Mapping[str, KeyProvider], key: CustomerKey | None) -> Mapping[str, KeyProvider]:
+    """The server's providers plus, for a request that sent one, its customer key's."""
+    if key is None:
+        return providers
+    return {**providers, CUSTOMER_PROVIDER: CustomerKeyProvider(key.key)}
 
 
 def encode_user_context(context: Mapping[str, str]) -> str:

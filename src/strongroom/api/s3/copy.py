@@ -10,15 +10,17 @@ from ...service.copy import CopyPlan, Directive
 from ...service.copy import copy_object as copy_service
 from ...service.model import ObjectVersion
 from ...service.objects import validate_key
-from ...service.sse import SSE_KMS_KEY_HEADER
+from ...service.sse import SSE_KMS_KEY_HEADER, SSEC_ALGORITHM_HEADER, check_customer_key
 from ..context import RequestContext
 from ..httpdates import iso8601
 from ..request import S3Request
 from ..response import Response, xml_response
 from .copysource import COPY_SOURCE_HEADER, check_copy_source_conditions, parse_copy_source
 from .headers import (
+    COPY_SOURCE_SSEC_PREFIX,
     SSE_HEADER,
     body_checks,
+    parse_customer_key_headers,
     parse_sse_request,
     parse_tagging_header,
     sse_response_headers,
@@ -31,7 +33,9 @@ METADATA_DIRECTIVE_HEADER = "x-amz-metadata-directive"
 TAGGING_DIRECTIVE_HEADER = "x-amz-tagging-directive"
 COPY_SOURCE_VERSION_HEADER = "x-amz-copy-source-version-id"
 # Request headers that change an object's attributes, making a self-copy with COPY legal (AWS CopyObject).
-_ATTRIBUTE_HEADERS = ("x-amz-storage-class", "x-amz-website-redirect-location", SSE_HEADER, SSE_KMS_KEY_HEADER, "x-amz-checksum-algorithm")
+_ATTRIBUTE_HEADERS = (
+    "x-amz-storage-class", "x-amz-website-redirect-location", SSE_HEADER, SSE_KMS_KEY_HEADER, SSEC_ALGORITHM_HEADER, "x-amz-checksum-algorithm",
+)
 # Kept from the request even under COPY: AWS copies neither storage class nor website redirect.
 _PER_REQUEST_HEADERS = ("x-amz-storage-class", "x-amz-website-redirect-location")
 
@@ -60,6 +64,7 @@ async def copy_object(req: S3Request, ctx: RequestContext) -> Response:
     tagging_directive = _directive(req, TAGGING_DIRECTIVE_HEADER, "Unknown tagging directive.")
     request_headers = stored_headers(req)
     sse = parse_sse_request(req)  # the destination's encryption: the request's, never the source's (as AWS)
+    source_key = parse_customer_key_headers(req, COPY_SOURCE_SSEC_PREFIX)  # an SSE-C source's key
     if metadata_directive is Directive.COPY:
         request_headers = {k: v for k, v in request_headers.items() if k in _PER_REQUEST_HEADERS}
     tags = parse_tagging_header(req.headers.get("x-amz-tagging")) if tagging_directive is Directive.REPLACE else None
@@ -70,6 +75,7 @@ async def copy_object(req: S3Request, ctx: RequestContext) -> Response:
     source = await ctx.objects.get(source_bucket, source_ref.key, source_ref.version_id)
     if source.is_delete_marker:  # a delete marker named by version id has nothing to copy
         raise S3Error("InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.")
+    check_customer_key(source.headers, source_key)
     check_copy_source_conditions(req.headers, source)
     encryption = await ctx.encryption(sse, bucket)
     plan = CopyPlan(
@@ -77,7 +83,7 @@ async def copy_object(req: S3Request, ctx: RequestContext) -> Response:
         metadata_directive=metadata_directive, headers=request_headers,
         tagging_directive=tagging_directive, tags=tags, checksum_algorithm=algorithm,
         changes_attributes=any(h in req.headers for h in _ATTRIBUTE_HEADERS),
-        encryption=encryption,
+        encryption=encryption, source_customer_key=source_key,
     )
     version = await copy_service(ctx.objects, grant, source_grant, plan)  # 3. service
     headers = sse_response_headers(version.headers)  # 4. render

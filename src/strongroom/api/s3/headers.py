@@ -10,6 +10,7 @@ import binascii
 import hashlib
 from urllib.parse import parse_qsl
 
+from ...crypto.customer_keys import CustomerKeyError, parse_customer_key
 from ...errors import S3Error
 from ...service.checksums import ChecksumAlgorithm, new_checksum, parse_checksum_header_value
 from ...service.model import ObjectVersion, SseMode
@@ -18,7 +19,11 @@ from ...service.sse import (
     SSE_CONTEXT_HEADER,
     SSE_HEADER,
     SSE_KMS_KEY_HEADER,
+    SSEC_ALGORITHM_HEADER,
+    SSEC_FINGERPRINT_HEADER,
+    SSEC_KEY_MD5_HEADER,
     UNSTATED,
+    CustomerKey,
     SseRequest,
     decode_user_context,
 )
@@ -29,6 +34,9 @@ __all__ = [
     "stored_headers",
     "object_response_headers",
     "parse_sse_request",
+    "parse_customer_key_headers",
+    "SSEC_PREFIX",
+    "COPY_SOURCE_SSEC_PREFIX",
     "sse_response_headers",
     "body_checks",
     "parse_tagging_header",
@@ -53,12 +61,51 @@ MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 
 
+SSEC_PREFIX = "x-amz-server-side-encryption-customer-"
+COPY_SOURCE_SSEC_PREFIX = "x-amz-copy-source-server-side-encryption-customer-"
+_SSEC_MISSING = {
+    "algorithm": "Requests specifying Server Side Encryption with Customer provided keys must provide a valid encryption algorithm.",
+    "key": "Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.",
+    "key-md5": "Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.",
+}
+
+
+def parse_customer_key_headers(req: S3Request, prefix: str = SSEC_PREFIX) -> CustomerKey | None:
+    """The SSE-C key a request sends under ``prefix`` (its own, or the copy source's), validated; None if none.
+
+    The over-HTTP refusal is the app's, for every request carrying SSE-C headers (app.py).
+    """
+    names = {part: prefix + part for part in ("algorithm", "key", "key-md5")}
+    if not any(name in req.headers for name in names.values()):
+        return None
+    for part, name in names.items():
+        if name not in req.headers:
+            raise S3Error("InvalidArgument", _SSEC_MISSING[part], extra={"ArgumentName": name})
+    try:
+        key = parse_customer_key(req.headers[names["algorithm"]], req.headers[names["key"]], req.headers[names["key-md5"]])
+    except CustomerKeyError as exc:
+        if exc.reason == "algorithm":
+            raise S3Error(
+                "InvalidEncryptionAlgorithmError", "The Encryption request you specified is not valid. Supported value: AES256.",
+                extra={"ArgumentName": names["algorithm"], "ArgumentValue": req.headers[names["algorithm"]]},
+            ) from None
+        if exc.reason == "md5":
+            raise S3Error("InvalidArgument", "The calculated MD5 hash of the key did not match the hash that was provided.",
+                          extra={"ArgumentName": names["key-md5"]}) from None
+        raise S3Error("InvalidArgument", "The secret key was invalid for the specified algorithm.", extra={"ArgumentName": names["key"]}) from None
+    return CustomerKey(key, req.headers[names["key-md5"]])
+
+
 def parse_sse_request(req: S3Request) -> SseRequest:
-    """The encryption a write asks for: SSE-S3, SSE-KMS with an optional key and context, or (no
+    """The encryption a write asks for: SSE-S3, SSE-KMS with an optional key and context, SSE-C, or (no
     x-amz-server-side-encryption) nothing stated, leaving it to the bucket's default encryption."""
     value = req.headers.get(SSE_HEADER)
-    if "x-amz-server-side-encryption-customer-algorithm" in req.headers:
-        raise S3Error("NotImplemented", "SSE-C is not available yet")  # TODO(#3)
+    customer_key = parse_customer_key_headers(req)
+    if customer_key is not None:
+        if value is not None or SSE_KMS_KEY_HEADER in req.headers or SSE_CONTEXT_HEADER in req.headers:
+            raise S3Error("InvalidArgument", "Server Side Encryption with Customer provided key is incompatible with the encryption method specified",
+                          extra={"ArgumentName": SSE_HEADER, "ArgumentValue": value or ""})
+        return SseRequest(SseMode.CUSTOMER, customer_key=customer_key)
     if value == SseMode.KMS_DSSE.value:
         raise S3Error("NotImplemented", f"Server-side encryption {value} is not available yet")  # TODO(#3)
     if value is not None and value not in (SseMode.S3.value, SseMode.KMS.value):
@@ -79,7 +126,10 @@ def parse_sse_request(req: S3Request) -> SseRequest:
 
 
 def sse_response_headers(stored: dict[str, str]) -> dict[str, str]:
-    """x-amz-server-side-encryption (and the KMS key ARN and context) of an object or upload."""
+    """x-amz-server-side-encryption (and the KMS key ARN and context) of an object or upload; for SSE-C,
+    the customer algorithm and key MD5 instead (as AWS echoes them)."""
+    if SSEC_ALGORITHM_HEADER in stored:
+        return {SSEC_ALGORITHM_HEADER: stored[SSEC_ALGORITHM_HEADER], SSEC_KEY_MD5_HEADER: stored.get(SSEC_KEY_MD5_HEADER, "")}
     out = {SSE_HEADER: stored.get(SSE_HEADER, SseMode.S3.value)}
     for name in (SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER):
         if name in stored:
@@ -113,7 +163,7 @@ def stored_headers(req: S3Request) -> dict[str, str]:
 
 def object_response_headers(req: S3Request, version: ObjectVersion) -> dict[str, str]:
     """Headers of a GET/HEAD response (before range and length)."""
-    h = {k: v for k, v in version.headers.items() if not k.startswith("x-amz-checksum")}
+    h = {k: v for k, v in version.headers.items() if not k.startswith("x-amz-checksum") and k != SSEC_FINGERPRINT_HEADER}
     h["etag"] = version.etag
     h["last-modified"] = http_date(version.last_modified)
     h["accept-ranges"] = "bytes"

@@ -30,6 +30,7 @@ from ...service.multipart import (
 )
 from ...service.objects import Conditions, validate_key
 from ...service.sealing import BodyChecks
+from ...service.sse import check_customer_key
 from ..context import RequestContext
 from ..httpdates import iso8601
 from ..request import S3Request
@@ -43,7 +44,9 @@ from .copysource import (
     parse_copy_source_range,
 )
 from .headers import (
+    COPY_SOURCE_SSEC_PREFIX,
     body_checks,
+    parse_customer_key_headers,
     parse_sse_request,
     parse_tagging_header,
     sse_response_headers,
@@ -133,9 +136,10 @@ async def upload_part(req: S3Request, ctx: RequestContext) -> Response:
     number = part_number_or_error(req.query_value("partNumber"))
     checks = body_checks(req)
     check_put_length(req)
+    customer_key = parse_customer_key_headers(req)  # an SSE-C upload's key, on every part
     grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
     upload = await ctx.uploads.get(bucket, key, _upload_id(req))  # 3. service
-    part = await ctx.uploads.put_part(grant, upload, number, req.body(), checks)
+    part = await ctx.uploads.put_part(grant, upload, number, req.body(), checks, customer_key=customer_key)
     out = _part_headers(part, upload)  # 4. render
     if checks.checksum_algorithm is not None and checks.checksum_algorithm.header_name not in out:
         claimed = checks.checksum_value()  # verified equal to the bytes received
@@ -149,17 +153,22 @@ async def upload_part_copy(req: S3Request, ctx: RequestContext) -> Response:
     key = validate_key(req.key or "")  # 1. parse
     number = part_number_or_error(req.query_value("partNumber"))
     source = parse_copy_source(req.headers[COPY_SOURCE_HEADER])
+    customer_key = parse_customer_key_headers(req)  # the upload's SSE-C key
+    source_key = parse_customer_key_headers(req, COPY_SOURCE_SSEC_PREFIX)  # an SSE-C source's key
     grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize, the source too
     read_action = "s3:GetObjectVersion" if source.version_id is not None else "s3:GetObject"
     _source_grant, source_bucket = await ctx.authorize_other_bucket(req, source.bucket, source.key, read_action)
     upload = await ctx.uploads.get(bucket, key, _upload_id(req))  # 3. service
     version = await ctx.objects.get(source_bucket, source.key, source.version_id)
+    check_customer_key(upload.headers, customer_key, upload=True)
+    check_customer_key(version.headers, source_key)
     check_copy_source_conditions(req.headers, version)
     start, end = parse_copy_source_range(req.headers.get(COPY_SOURCE_RANGE_HEADER), version.size) or (0, version.size - 1)
     if end - start + 1 > MAX_PART_BYTES:
         raise S3Error("InvalidRequest", f"The specified copy source is larger than the maximum allowable size for a copy source: {MAX_PART_BYTES}")
     await req.drain()
-    part = await ctx.uploads.put_part(grant, upload, number, ctx.objects.read(version, start, end), BodyChecks())
+    body = ctx.objects.read(version, start, end, customer_key=source_key)
+    part = await ctx.uploads.put_part(grant, upload, number, body, BodyChecks(), customer_key=customer_key)
     out = sse_response_headers(upload.headers)  # 4. render
     if version.version_id != "null":
         out["x-amz-copy-source-version-id"] = version.version_id

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from ...errors import S3Error
 from ...service.model import ObjectKey, ObjectVersion
 from ...service.objects import MAX_PUT_BYTES, Conditions, validate_key
+from ...service.sse import CustomerKey, check_customer_key
 from ..context import RequestContext
 from ..httpdates import parse_http_date_or_none
 from ..ranges import parse_range
@@ -16,6 +17,7 @@ from .deletes import delete_objects
 from .headers import (
     body_checks,
     object_response_headers,
+    parse_customer_key_headers,
     parse_sse_request,
     parse_tagging_header,
     sse_response_headers,
@@ -117,10 +119,12 @@ def _part_checksum_headers(version: ObjectVersion, start: int) -> dict[str, str]
     return {}
 
 
-async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, dict[str, str], int, int, int]:
+async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, dict[str, str], int, int, int, CustomerKey | None]:
     key = validate_key(req.key or "")
+    customer_key = parse_customer_key_headers(req)
     _grant, bucket = await ctx.authorize_bucket(req)
     version = await ctx.objects.get(bucket, key, req.query_value("versionId"))
+    check_customer_key(version.headers, customer_key)  # SSE-C: the right key, before conditions or any byte
     _evaluate_conditions(req, version)
     headers = object_response_headers(req, version)
     span = _part_range(req, version)
@@ -139,15 +143,15 @@ async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, 
         if req.query_value("partNumber") is not None:
             headers.update(_part_checksum_headers(version, start))
     headers["content-length"] = str(max(0, end - start + 1))
-    return version, headers, status, start, end
+    return version, headers, status, start, end, customer_key
 
 
 async def get_object(req: S3Request, ctx: RequestContext) -> Response:
     """GetObject: stream the plaintext, decrypting only the segments the range covers."""
-    version, headers, status, start, end = await _prepare(req, ctx)
+    version, headers, status, start, end, customer_key = await _prepare(req, ctx)
     if end < start:
         return Response(status, headers, b"")
-    stream = ctx.objects.read(version, start, end)
+    stream = ctx.objects.read(version, start, end, customer_key=customer_key)
     # Open the first segment before any header is sent, so an integrity failure can still be an error.
     first = await anext(stream)
     return Response(status, headers, stream=_prepend(first, stream))
@@ -161,7 +165,7 @@ async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
 
 async def head_object(req: S3Request, ctx: RequestContext) -> Response:
     """HeadObject: the headers of GetObject, no body."""
-    _version, headers, status, _start, _end = await _prepare(req, ctx)
+    _version, headers, status, _start, _end, _key = await _prepare(req, ctx)
     return Response(status, headers)
 
 
