@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -155,9 +156,9 @@ def wait_for_port(port: int, host: str = "127.0.0.1") -> None:
     raise RuntimeError(f"nothing listens on {host}:{port}")
 
 
-@pytest.fixture(scope="session")
-def tls_server() -> Iterator[TLSServerInfo]:
-    """Opt-in: HTTP and HTTPS from one server process (its own data dir), with a dev CA."""
+@contextlib.contextmanager
+def running_tls_server(extra_env: dict[str, str] | None = None) -> Iterator[TLSServerInfo]:
+    """A server serving HTTP and HTTPS side by side (own data dir, dev CA), stopped on exit."""
     root = Path(tempfile.mkdtemp(prefix="strongroom-tls-test-"))
     cert_dir = root / "certs"
     subprocess.run([sys.executable, "-m", "strongroom.cli", "dev-cert", str(cert_dir)], check=True, capture_output=True, timeout=60)
@@ -166,6 +167,7 @@ def tls_server() -> Iterator[TLSServerInfo]:
         "STRONGROOM_TLS_CERT": str(cert_dir / "server.pem"),
         "STRONGROOM_TLS_KEY": str(cert_dir / "server.key"),
         "STRONGROOM_TLS_PORT": str(tls_port),
+        **(extra_env or {}),
     })
     try:
         wait_for_port(tls_port)
@@ -173,3 +175,10 @@ def tls_server() -> Iterator[TLSServerInfo]:
     finally:
         stop_server(info)
         shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tls_server() -> Iterator[TLSServerInfo]:
+    """Opt-in: HTTP and HTTPS from one server process (its own data dir), with a dev CA."""
+    with running_tls_server() as info:
+        yield info

@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +20,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, TLSServerInfo, free_port, start_server, stop_server, wait_for_port
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, TLSServerInfo, running_tls_server
 
 MIB = 1024 * 1024
 
@@ -47,22 +43,8 @@ def _client(endpoint: str, ca: Path | None = None):  # type: ignore[no-untyped-d
 @pytest.fixture(scope="module")
 def ssec() -> Iterator[SsecServer]:
     """HTTP and HTTPS from one server with STRONGROOM_ALLOW_SSEC_ON_NEW_BUCKETS=true."""
-    root = Path(tempfile.mkdtemp(prefix="strongroom-ssec-test-"))
-    cert_dir = root / "certs"
-    subprocess.run([sys.executable, "-m", "strongroom.cli", "dev-cert", str(cert_dir)], check=True, capture_output=True, timeout=60)
-    tls_port = free_port()
-    info = start_server(root / "data", {
-        "STRONGROOM_TLS_CERT": str(cert_dir / "server.pem"),
-        "STRONGROOM_TLS_KEY": str(cert_dir / "server.key"),
-        "STRONGROOM_TLS_PORT": str(tls_port),
-        "STRONGROOM_ALLOW_SSEC_ON_NEW_BUCKETS": "true",
-    })
-    try:
-        wait_for_port(tls_port)
-        yield SsecServer(info, _client(f"https://127.0.0.1:{tls_port}", cert_dir / "ca.pem"), _client(info.endpoint))
-    finally:
-        stop_server(info)
-        shutil.rmtree(root, ignore_errors=True)
+    with running_tls_server({"STRONGROOM_ALLOW_SSEC_ON_NEW_BUCKETS": "true"}) as tls:
+        yield SsecServer(tls.server, _client(tls.https_endpoint, tls.cert_dir / "ca.pem"), _client(tls.server.endpoint))
 
 
 @pytest.fixture
