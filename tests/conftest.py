@@ -22,6 +22,10 @@ from botocore.config import Config
 MAIN_KEY, MAIN_SECRET = "AKIAMAINTESTKEY00001", "main-secret-key-for-tests-only-000000001"
 ALT_KEY, ALT_SECRET = "AKIAALTTESTKEY000002", "alt-secret-key-for-tests-only-0000000002"
 READY_TIMEOUT_SECONDS = 30
+# Every server and CLI the tests start runs this checkout's code, not whatever copy is pip-installed
+# (so several worktrees can be tested side by side).
+SRC_DIR = Path(__file__).resolve().parents[1] / "src"
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC_DIR), os.environ.get("PYTHONPATH", "")) if p)
 
 
 @dataclass(frozen=True)
