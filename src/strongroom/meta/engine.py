@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.pool import QueuePool
 
 from . import schema
@@ -23,7 +23,7 @@ __all__ = ["MetaStore", "SCHEMA_VERSION"]
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # SQLite's own busy handler backs off to 100 ms sleeps, which gives writers from several processes
 # second-long tails. It only covers the first few milliseconds; the write lock is then taken by
 # polling every WRITE_LOCK_POLL_SECONDS until WRITE_LOCK_DEADLINE_SECONDS.
@@ -92,11 +92,23 @@ def _create_kms_tables(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _kms_lifecycle_and_bucket_keys(conn: Connection) -> None:
+    """2 -> 3: KMS rotation, deletion window and key policy columns; key materials; S3 Bucket Keys."""
+    existing = {column["name"] for column in inspect(conn).get_columns("kms_keys")}  # 1 -> 2 made the latest shape
+    for column in ("current_generation INTEGER NOT NULL DEFAULT 0", "rotation_period_days INTEGER",
+                   "next_rotation FLOAT", "deletion_date FLOAT", "policy TEXT"):
+        if column.split()[0] not in existing:
+            conn.exec_driver_sql(f"ALTER TABLE kms_keys ADD COLUMN {column}")
+    schema.kms_key_materials.create(conn, checkfirst=True)
+    schema.bucket_keys.create(conn, checkfirst=True)
+
+
 # Numbered migrations: _MIGRATIONS[v] upgrades a database at version v to version v + 1. Version 1 is
 # the first schema (a new database is created at the latest shape, so index 0 never runs).
 _MIGRATIONS: tuple[Callable[[Connection], None] | None, ...] = (
     None,
     _create_kms_tables,
+    _kms_lifecycle_and_bucket_keys,
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION, "one migration per schema version"
 

@@ -36,6 +36,8 @@ __all__ = [
     "kms_keys",
     "kms_aliases",
     "kms_tags",
+    "kms_key_materials",
+    "bucket_keys",
     "KMS_TABLES",
     "schema_version",
 ]
@@ -183,7 +185,40 @@ kms_keys = Table(
     # Enabled, Disabled or PendingDeletion (kms.builtin.KeyState).
     Column("state", String(24), nullable=False),
     Column("created", Float, nullable=False),
+    # Generation 0's material; later generations (rotation) live in kms_key_materials.
     Column("key_material", LargeBinary, nullable=False),
+    # Schema version 3: rotation, deletion window and key policy.
+    Column("current_generation", Integer, nullable=False, default=0, server_default="0"),
+    Column("rotation_period_days", Integer, nullable=True),  # None: automatic rotation off
+    Column("next_rotation", Float, nullable=True),
+    Column("deletion_date", Float, nullable=True),  # set while PendingDeletion
+    Column("policy", Text, nullable=True),  # the key policy JSON; None: the default key policy
+)
+
+# Key material of generations >= 1 (rotations), sealed by the root key like generation 0. Older
+# generations stay so that ciphertexts naming them still decrypt (schema version 3).
+kms_key_materials = Table(
+    "kms_key_materials",
+    metadata,
+    Column("key_id", String(36), primary_key=True),
+    Column("generation", Integer, primary_key=True),
+    Column("material", LargeBinary, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("rotation_type", String(16), nullable=False),  # AUTOMATIC or ON_DEMAND
+)
+
+# S3 Bucket Keys (schema version 3): a per-bucket, time-limited intermediate key, stored only as a
+# KMS ciphertext under the bucket's KMS key (context: the bucket ARN).
+bucket_keys = Table(
+    "bucket_keys",
+    metadata,
+    Column("bucket_key_id", String(36), primary_key=True),
+    Column("bucket", _NAME, nullable=False),
+    Column("kms_key_arn", String(255), nullable=False),
+    Column("wrapped", LargeBinary, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("expires", Float, nullable=False),
+    Index("bucket_keys_current", "bucket", "kms_key_arn", "expires"),
 )
 
 kms_aliases = Table(

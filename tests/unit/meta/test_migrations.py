@@ -1,4 +1,4 @@
-"""Numbered migrations on real SQLite: a version-1 database opens as version 2 with its rows intact."""
+"""Numbered migrations on real SQLite: a version-1 or version-2 database opens at the latest version with its rows intact."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, inspect, select
 from strongroom.meta import schema
 from strongroom.meta.engine import SCHEMA_VERSION, MetaStore
 
-_V1_TABLES = [t for t in schema.metadata.sorted_tables if t not in schema.KMS_TABLES]
+_LATER_TABLES = (*schema.KMS_TABLES, schema.kms_key_materials, schema.bucket_keys)
+_V1_TABLES = [t for t in schema.metadata.sorted_tables if t not in _LATER_TABLES]
 
 
 def _make_v1_database(path: Path) -> str:
@@ -29,15 +30,15 @@ def _make_v1_database(path: Path) -> str:
     return url
 
 
-def test_a_version_1_database_is_upgraded_to_version_2_keeping_its_rows(tmp_path: Path) -> None:
+def test_a_version_1_database_is_upgraded_to_the_latest_version_keeping_its_rows(tmp_path: Path) -> None:
     url = _make_v1_database(tmp_path / "meta.db")
     assert "kms_keys" not in inspect(create_engine(url)).get_table_names()
 
     store = MetaStore(url)
     try:
         tables = set(inspect(store.engine).get_table_names())
-        assert {"kms_keys", "kms_aliases", "kms_tags"} <= tables
-        assert store.read_sync(lambda c: c.execute(select(schema.schema_version.c.version)).scalar_one()) == 2
+        assert {"kms_keys", "kms_aliases", "kms_tags", "kms_key_materials", "bucket_keys"} <= tables
+        assert store.read_sync(lambda c: c.execute(select(schema.schema_version.c.version)).scalar_one()) == SCHEMA_VERSION
         assert store.read_sync(lambda c: c.execute(select(schema.accounts.c.name)).scalars().all()) == ["old"]
         store.write_sync(
             lambda c: c.execute(
@@ -76,3 +77,26 @@ def test_a_database_newer_than_the_server_is_refused(tmp_path: Path) -> None:
     engine.dispose()
     with pytest.raises(RuntimeError, match="newer"):
         MetaStore(url)
+
+
+def test_a_version_2_database_gains_the_kms_lifecycle_columns_keeping_its_keys(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'meta.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        schema.metadata.create_all(conn, tables=_V1_TABLES)
+        conn.exec_driver_sql(
+            "CREATE TABLE kms_keys (key_id VARCHAR(36) PRIMARY KEY, account_id VARCHAR(12) NOT NULL, arn VARCHAR(255) NOT NULL,"
+            " description TEXT NOT NULL, state VARCHAR(24) NOT NULL, created FLOAT NOT NULL, key_material BLOB NOT NULL)"
+        )
+        schema.metadata.create_all(conn, tables=[schema.kms_aliases, schema.kms_tags])
+        conn.execute(schema.schema_version.insert().values(version=2))
+        conn.exec_driver_sql("INSERT INTO kms_keys VALUES ('k1', '111122223333', 'arn:k1', '', 'Enabled', 1.0, x'00')")
+    engine.dispose()
+
+    store = MetaStore(url)
+    try:
+        row = store.read_sync(lambda c: c.execute(select(schema.kms_keys)).one())
+        assert (row.key_id, row.current_generation, row.policy, row.deletion_date) == ("k1", 0, None, None)
+        assert {"kms_key_materials", "bucket_keys"} <= set(inspect(store.engine).get_table_names())
+    finally:
+        store.close()
