@@ -1,0 +1,27 @@
+"""Who uses a KMS key, and through what: what key policies and audit events need to know of a call.
+
+Built by the HTTP surface (the KMS API, or S3 when it uses a key for its caller) and passed down, so
+kms/ never imports api/.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["KmsCaller", "s3_via_service"]
+
+
+@dataclass(frozen=True, slots=True)
+class KmsCaller:
+    """The principal behind a key use; ``via_service`` is set when a service (S3) calls KMS for it."""
+
+    principal_arn: str | None
+    account_id: str | None
+    via_service: str | None = None
+    source_ip: str | None = None
+    request_id: str | None = None
+
+
+def s3_via_service(region: str) -> str:
+    """The kms:ViaService value of S3 in a region, as AWS spells it."""
+    return f"s3.{region}.amazonaws.com"
