@@ -50,9 +50,13 @@ class Settings(BaseSettings):
     # would cross the network in the clear. Only for test rigs without TLS.
     allow_ssec_over_http: bool = False
     # SSE-C writes. AWS blocks SSE-C on new buckets by default since April 2026 (BlockedEncryptionTypes,
-    # 403 AccessDenied); reads of existing SSE-C objects keep working. This server-wide switch stands in
-    # for each bucket's BlockedEncryptionTypes default (there is no per-bucket setting yet).
+    # 403 AccessDenied); reads of existing SSE-C objects keep working. A bucket whose owner never set
+    # BlockedEncryptionTypes (PutBucketEncryption) gets this default: SSE-C blocked unless True.
     allow_ssec_on_new_buckets: bool = False
+    # Make each bucket's default encryption mandatory: a write explicitly asking for a weaker mode than
+    # the bucket's (SSE-S3 or SSE-C where the bucket says SSE-KMS; another KMS key than the bucket's;
+    # anything but DSSE-KMS where the bucket says DSSE-KMS) is refused with 403 AccessDenied.
+    enforce_bucket_encryption: bool = False
     # Test-only: accept an admin request that moves the server's clock.
     allow_clock_override: bool = False
     log_level: str = "info"

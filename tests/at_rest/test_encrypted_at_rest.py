@@ -82,9 +82,8 @@ def test_tamper_in_a_later_segment_aborts_the_stream_without_wrong_bytes(server,
     raw[-100] ^= 0x01  # inside the last segment: headers are already sent when it is opened
     path.write_bytes(bytes(raw))
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "k"}, ExpiresIn=60)
-    import urllib.request
-
     import http.client
+    import urllib.request
 
     received = b""
     try:

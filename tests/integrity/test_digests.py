@@ -9,8 +9,8 @@ import os
 import pytest
 from botocore.exceptions import ClientError
 from conftest import MAIN_KEY, MAIN_SECRET
-from storage_checks import assert_no_orphans_after_sweep
 from rawclient import send_then_close, sign_headers, signed_request
+from storage_checks import assert_no_orphans_after_sweep
 
 
 def _absent(s3, bucket: str, key: str) -> bool:

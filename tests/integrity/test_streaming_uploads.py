@@ -9,8 +9,8 @@ import zlib
 import pytest
 from botocore.exceptions import ClientError
 from conftest import MAIN_KEY, MAIN_SECRET
-from storage_checks import assert_no_orphans_after_sweep
 from rawclient import chunked_upload
+from storage_checks import assert_no_orphans_after_sweep
 
 
 def _crc32_b64(data: bytes) -> str:

@@ -16,7 +16,10 @@ from botocore.exceptions import ClientError
 from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo
 from rawclient import RawResponse, signed_request
 
-SSE_S3_DEFAULT = {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}]}
+SSEC_BLOCKED = {"EncryptionType": ["SSE-C"]}  # every bucket's default (STRONGROOM_ALLOW_SSEC_ON_NEW_BUCKETS off)
+SSE_S3_DEFAULT = {
+    "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False, "BlockedEncryptionTypes": SSEC_BLOCKED}]
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,10 +68,15 @@ def test_default_configuration_is_reported_when_none_is_set(s3, bucket: str) -> 
 def test_put_get_delete_round_trip(s3, bucket: str, key: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=_kms_default(key["Alias"], bucket_key=True))
     assert _config(s3, bucket) == {
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Alias"]}, "BucketKeyEnabled": True}]
+        "Rules": [{
+            "ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key["Alias"]},
+            "BucketKeyEnabled": True, "BlockedEncryptionTypes": SSEC_BLOCKED,
+        }]
     }
     s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=_kms_default())
-    assert _config(s3, bucket) == {"Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": False}]}
+    assert _config(s3, bucket) == {
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}, "BucketKeyEnabled": False, "BlockedEncryptionTypes": SSEC_BLOCKED}]
+    }
     assert s3.delete_bucket_encryption(Bucket=bucket)["ResponseMetadata"]["HTTPStatusCode"] == 204
     assert _config(s3, bucket) == SSE_S3_DEFAULT
     s3.delete_bucket_encryption(Bucket=bucket)  # absent is fine

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Services", "RequestContext"]
 
+# enforce_bucket_encryption: the write modes that satisfy a bucket's default (SSE-S3 needs nothing).
+_AT_LEAST_AS_STRONG = {SseMode.KMS: frozenset({SseMode.KMS, SseMode.KMS_DSSE}), SseMode.KMS_DSSE: frozenset({SseMode.KMS_DSSE})}
+
 
 @dataclass(slots=True)
 class Services:
@@ -113,30 +116,55 @@ class RequestContext:
         writer (a bucket policy may allow one) gets the bucket owner's. AWS refuses an explicitly
         requested SSE-KMS to anonymous callers.
 
-        SSE-C writes are refused with 403 AccessDenied unless the operator allows them
-        (``allow_ssec_on_new_buckets``): AWS blocks SSE-C on new buckets by default
-        (BlockedEncryptionTypes); this server-wide setting stands in for that per-bucket default.
+        SSE-C writes are refused with 403 AccessDenied where the bucket blocks them
+        (BlockedEncryptionTypes; by default unless the operator's ``allow_ssec_on_new_buckets``).
+        With ``enforce_bucket_encryption`` an explicit request weaker than the bucket's default is
+        refused with 403 AccessDenied too.
         """
+        config = BucketEncryption.from_json(await self.buckets.cached_config(bucket.name, ENCRYPTION_CONFIG_KIND))
+        settings = self.services.settings
         if request.mode is SseMode.CUSTOMER:
             assert request.customer_key is not None
-            if not self.services.settings.allow_ssec_on_new_buckets:
+            if config.blocks_customer_keys(settings.allow_ssec_on_new_buckets):
                 raise S3Error("AccessDenied", (
                     f"SSE-C writes are blocked for bucket {bucket.name} (BlockedEncryptionTypes: SSE-C, the default for new "
-                    "buckets); the operator can allow them with allow_ssec_on_new_buckets."
+                    "buckets); the bucket owner can allow them with PutBucketEncryption (BlockedEncryptionTypes NONE)."
                 ))
-            return customer_encryption(request.customer_key)
-        if not request.explicit:
-            document = await self.buckets.cached_config(bucket.name, ENCRYPTION_CONFIG_KIND)
-            request = BucketEncryption.from_json(document).request()
-            if request.mode is SseMode.S3:
-                return SSE_S3
-            account = self.principal.account.account_id if self.principal is not None else bucket.account_id
-            return await resolve_encryption(self.services.kms, account, request)
+            encryption = customer_encryption(request.customer_key)
+        elif not request.explicit:
+            return await self._resolve(config.request(), bucket)  # the default satisfies itself
+        elif request.mode is not SseMode.S3 and self.principal is None:
+            raise S3Error("InvalidArgument", "Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.")
+        else:
+            encryption = await self._resolve(request, bucket)
+        if settings.enforce_bucket_encryption:
+            await self._require_bucket_mode(config, encryption, bucket)
+        return encryption
+
+    async def _resolve(self, request: SseRequest, bucket: Bucket) -> Encryption:
+        """SSE-S3, or SSE-KMS under the key the request names, resolved in the writer's account."""
         if request.mode is SseMode.S3:
             return SSE_S3
-        if self.principal is None:
-            raise S3Error("InvalidArgument", "Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.")
-        return await resolve_encryption(self.services.kms, self.principal.account.account_id, request)
+        account = self.principal.account.account_id if self.principal is not None else bucket.account_id
+        return await resolve_encryption(self.services.kms, account, request)
+
+    async def _require_bucket_mode(self, config: BucketEncryption, encryption: Encryption, bucket: Bucket) -> None:
+        """``enforce_bucket_encryption``: the bucket's default mode (and KMS key, if it names one) is a floor."""
+        accepted = _AT_LEAST_AS_STRONG.get(config.algorithm)
+        if accepted is None:
+            return  # SSE-S3, every object's floor anyway
+        if encryption.mode not in accepted:
+            raise S3Error("AccessDenied", (
+                f"Bucket {bucket.name} requires {config.algorithm.value} encryption (the bucket's default encryption is "
+                f"mandatory on this server); the request asked for {encryption.mode.value}."
+            ))
+        if config.kms_key_id is not None:
+            required = await self._resolve(config.request(), bucket)
+            if encryption.kms_key_arn != required.kms_key_arn:
+                raise S3Error("AccessDenied", (
+                    f"Bucket {bucket.name} requires its KMS key {config.kms_key_id} (the bucket's default encryption is "
+                    "mandatory on this server); the request named another key."
+                ))
 
     async def authorize_other_bucket(self, req: S3Request, bucket_name: str, key: str | None, action: str) -> tuple[Grant, Bucket]:
         """Authorise a second resource a request touches (the source of a copy)."""

@@ -41,6 +41,7 @@ __all__ = [
     "check_keys_usable",
     "AWS_S3_ALIAS",
     "BucketEncryption",
+    "BLOCKED_SSE_C",
     "DEFAULT_BUCKET_ENCRYPTION",
     "ENCRYPTION_CONFIG_KIND",
     "UNSTATED",
@@ -66,6 +67,8 @@ SSEC_FINGERPRINT_HEADER = "x-strongroom-sse-c-fingerprint"
 # The bucket configuration kind that holds a bucket's default encryption (JSON, see BucketEncryption).
 ENCRYPTION_CONFIG_KIND = "encryption"
 OBJECT_ARN_CONTEXT_KEY = "aws:s3:arn"
+# The one encryption type BlockedEncryptionTypes can name (NONE on the wire means the empty set).
+BLOCKED_SSE_C = "SSE-C"
 # KMS error -> the S3 error code AWS S3 answers with when it calls KMS for an object.
 _KMS_TO_S3 = {
     "NotFoundException": "KMS.NotFoundException",
@@ -114,11 +117,16 @@ class BucketEncryption:
     algorithm: SseMode = SseMode.S3
     kms_key_id: str | None = None
     bucket_key_enabled: bool = False
+    # BlockedEncryptionTypes: the write modes refused with 403 (only "SSE-C" exists); None when the
+    # owner never said, so the server's default for buckets applies (``blocks_customer_keys``).
+    blocked_types: frozenset[str] | None = None
 
     def to_json(self) -> str:
         document: dict[str, object] = {"SSEAlgorithm": self.algorithm.value, "BucketKeyEnabled": self.bucket_key_enabled}
         if self.kms_key_id is not None:
             document["KMSMasterKeyID"] = self.kms_key_id
+        if self.blocked_types is not None:
+            document["BlockedEncryptionTypes"] = sorted(self.blocked_types)
         return json.dumps(document, separators=(",", ":"))
 
     @classmethod
@@ -127,7 +135,17 @@ class BucketEncryption:
         if document is None:
             return DEFAULT_BUCKET_ENCRYPTION
         parsed = json.loads(document)
-        return cls(SseMode(parsed["SSEAlgorithm"]), parsed.get("KMSMasterKeyID"), bool(parsed.get("BucketKeyEnabled", False)))
+        blocked = parsed.get("BlockedEncryptionTypes")
+        return cls(
+            SseMode(parsed["SSEAlgorithm"]), parsed.get("KMSMasterKeyID"), bool(parsed.get("BucketKeyEnabled", False)),
+            frozenset(blocked) if blocked is not None else None,
+        )
+
+    def blocks_customer_keys(self, allowed_by_default: bool) -> bool:
+        """Are SSE-C writes refused? The owner's BlockedEncryptionTypes, else the server's default."""
+        if self.blocked_types is None:
+            return not allowed_by_default
+        return BLOCKED_SSE_C in self.blocked_types
 
     def request(self) -> SseRequest:
         """The request a write naming no encryption stands for in this bucket."""
