@@ -71,9 +71,7 @@ def find_weed() -> str:
 
 
 def find_strongroom() -> list[str]:
-    exe = shutil.which("strongroom")
-    if exe:
-        return [exe]
+    """This checkout's server (PYTHONPATH points at its src/, see ``strongroom``), not whatever is installed."""
     return [sys.executable, "-m", "strongroom.cli"]
 
 
@@ -227,6 +225,7 @@ def strongroom(startup_timeout: float = 60.0, keep: bool = False) -> Iterator[Se
     workers = os.environ.get("BENCH_STRONGROOM_WORKERS", str(os.cpu_count() or 1))
     cmd = [*find_strongroom(), "server", "--host", "127.0.0.1", "--port", str(port), "--data-dir", data, "--workers", workers]
     env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(__file__).resolve().parents[1] / "src"), env.get("PYTHONPATH", "")) if p)
     env["STRONGROOM_ROOT_ACCESS_KEY"] = ACCESS_KEY
     env["STRONGROOM_ROOT_SECRET_KEY"] = SECRET_KEY
     log_path = os.path.join(tmp, "strongroom.log")
