@@ -15,7 +15,8 @@ from ..config import Settings
 from ..errors import S3Error
 from ..grant import Grant
 from ..kms.builtin import BuiltinKms
-from ..policy.evaluate import AuthorizationRequest, evaluate
+from ..policy import ACCOUNT_PRINCIPAL, ANONYMOUS, Caller, PolicySet, authorize
+from ..policy import RequestContext as PolicyRequest
 from ..service.accounts import Accounts
 from ..service.buckets import Buckets
 from ..service.listing import Listing
@@ -77,16 +78,12 @@ class RequestContext:
         return self.services.uploads
 
     def _evaluate(self, action: str, resource_arn: str, owner: str | None) -> Grant:
+        """Owner-only until bucket policies and ACLs exist (issue 4): no resource policy, and an
+        account's principals hold every right of their account; anonymous callers hold none."""
         p = self.principal
-        return evaluate(
-            AuthorizationRequest(
-                action=action,
-                resource_arn=resource_arn,
-                principal_arn=p.arn if p else None,
-                principal_account=p.account.account_id if p else None,
-                resource_account=owner,
-            )
-        )
+        caller = Caller(arn=p.arn, account=p.account.account_id, canonical_id=p.account.canonical_id) if p else ANONYMOUS
+        policies = PolicySet(identity=(ACCOUNT_PRINCIPAL,) if p else ())
+        return authorize(PolicyRequest(action, resource_arn, caller, owner), policies)
 
     def authorize_service(self, req: S3Request) -> Grant:
         """Authorise a service-level operation (ListBuckets, CreateBucket)."""

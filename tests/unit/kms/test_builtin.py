@@ -15,14 +15,14 @@ from strongroom.kms.builtin import BuiltinKms, KeyState, KmsError
 from strongroom.kms.provider import KeyUnavailable
 from strongroom.meta import schema
 from strongroom.meta.engine import MetaStore
-from strongroom.policy.evaluate import AuthorizationRequest, evaluate
+from strongroom.policy import ACCOUNT_PRINCIPAL, Caller, PolicySet, RequestContext, authorize
 
 MINE, THEIRS = "111111111111", "222222222222"
 
 
 def grant(account: str) -> Grant:
     arn = f"arn:aws:iam::{account}:root"
-    return evaluate(AuthorizationRequest("kms:Test", "*", arn, account, account))
+    return authorize(RequestContext("kms:Test", "*", Caller(arn, account), account), PolicySet(identity=(ACCOUNT_PRINCIPAL,)))
 
 
 @pytest.fixture

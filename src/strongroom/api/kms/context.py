@@ -11,7 +11,7 @@ from typing import TypeVar
 from ...errors import S3Error
 from ...grant import Grant
 from ...kms.builtin import BuiltinKms, KmsError, KmsKey
-from ...policy.evaluate import AuthorizationRequest, evaluate
+from ...policy import ACCOUNT_PRINCIPAL, Caller, PolicySet, RequestContext, authorize
 from ...service.model import Principal
 
 __all__ = ["KmsContext"]
@@ -34,15 +34,10 @@ class KmsContext:
 
     def authorize(self, key: KmsKey | None, action: str | None = None) -> Grant:
         """Allow the row's action (or a second one, e.g. ReEncryptTo) on a key, or on "*" for account-wide ones."""
-        return evaluate(
-            AuthorizationRequest(
-                action=action or self.action,
-                resource_arn=key.arn if key is not None else "*",
-                principal_arn=self.principal.arn,
-                principal_account=self.account_id,
-                resource_account=key.account_id if key is not None else None,
-            )
-        )
+        p = self.principal
+        caller = Caller(arn=p.arn, account=self.account_id, canonical_id=p.account.canonical_id)
+        context = RequestContext(action or self.action, key.arn if key is not None else "*", caller, key.account_id if key is not None else None)
+        return authorize(context, PolicySet(identity=(ACCOUNT_PRINCIPAL,)), error="AccessDeniedException", explain=True)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run a blocking KMS call on a worker thread (invariant 8); its KmsError becomes the client's error."""
