@@ -15,6 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from conftest import ALT_KEY, ALT_SECRET, MAIN_KEY, MAIN_SECRET, ServerInfo
+from rawclient import signed_request
 
 MARKER = b"STRONGROOM-SSE-KMS-MARKER-"
 
@@ -201,3 +202,18 @@ def test_data_keys_are_wrapped_by_the_kms_key_and_nothing_is_plaintext_at_rest(s
     needle = secret[:24]
     for path in (p for p in server.data_dir.rglob("*") if p.is_file()):
         assert needle not in path.read_bytes(), f"plaintext found in {path}"
+
+
+@pytest.mark.parametrize("header", ["x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id"])
+def test_reads_that_send_write_encryption_headers_are_400(server: ServerInfo, bucket: str, key: dict[str, str], header: str) -> None:
+    """AWS: GET and HEAD take no x-amz-server-side-encryption headers (the object knows its sealing)."""
+    put = signed_request(server.endpoint, "PUT", f"/{bucket}/k", MAIN_KEY, MAIN_SECRET, b"data",
+                         {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": key["KeyId"]})
+    assert put.status == 200
+    value = "aws:kms" if header == "x-amz-server-side-encryption" else key["KeyId"]
+    for method in ("GET", "HEAD"):
+        response = signed_request(server.endpoint, method, f"/{bucket}/k", MAIN_KEY, MAIN_SECRET, b"", {header: value})
+        assert response.status == 400, method
+        if method == "GET":
+            assert b"<Code>InvalidArgument</Code>" in response.body
+    assert signed_request(server.endpoint, "GET", f"/{bucket}/k", MAIN_KEY, MAIN_SECRET, b"").body == b"data"

@@ -227,7 +227,8 @@ def check_customer_key(stored: Mapping[str, str], key: CustomerKey | None, *, up
     """Does a request's customer key (or its absence) fit the object (or upload) these headers describe?
 
     An SSE-C object needs its key (400 InvalidRequest without one, 403 AccessDenied for another key);
-    a key sent for an object that is not SSE-C is 400 InvalidRequest, as AWS answers.
+    a key sent for an object that is not SSE-C is 400 InvalidRequest, as AWS answers. A part whose key
+    differs from its upload's is 400 InvalidRequest (the upload's parameters must be repeated exactly).
     """
     recorded = stored.get(SSEC_FINGERPRINT_HEADER)
     if recorded is None:
@@ -240,6 +241,8 @@ def check_customer_key(stored: Mapping[str, str], key: CustomerKey | None, *, up
             if upload else _SSEC_REQUIRED
         ))
     if not matches(key.key, base64.b64decode(recorded)):
+        if upload:  # a part must repeat the upload's parameters: a bad argument, as AWS answers (400)
+            raise S3Error("InvalidRequest", "The provided encryption parameters did not match the ones used originally.")
         raise S3Error("AccessDenied", "The provided customer key does not match the key the object was encrypted with.")
 
 

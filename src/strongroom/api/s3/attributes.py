@@ -12,11 +12,13 @@ from ...service.checksums import ChecksumAlgorithm
 from ...service.model import Extent, ObjectVersion
 from ...service.multipart import MAX_PART_NUMBER
 from ...service.objects import validate_key
+from ...service.sse import check_customer_key
 from ..context import RequestContext
 from ..httpdates import http_date
 from ..request import S3Request
 from ..response import Response, xml_response
 from ..xml import Node
+from .headers import parse_customer_key_headers
 
 __all__ = ["get_object_attributes", "OBJECT_ATTRIBUTES"]
 
@@ -104,8 +106,10 @@ async def get_object_attributes(req: S3Request, ctx: RequestContext) -> Response
     wanted = _requested_attributes(req)
     max_parts = _count_header(req, MAX_PARTS_HEADER, MAX_PARTS_DEFAULT, MAX_PARTS_DEFAULT)
     marker = _count_header(req, PART_NUMBER_MARKER_HEADER, 0, MAX_PART_NUMBER)
+    customer_key = parse_customer_key_headers(req)
     _grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize
     version = await ctx.objects.get(bucket, key, req.query_value("versionId"))  # 3. service
+    check_customer_key(version.headers, customer_key)  # an SSE-C object's attributes need its key, as AWS asks
     headers = {"last-modified": http_date(version.last_modified)}  # 4. render
     if version.version_id != "null":
         headers["x-amz-version-id"] = version.version_id

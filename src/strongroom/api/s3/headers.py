@@ -31,6 +31,7 @@ from ..httpdates import http_date
 from ..request import S3Request
 
 __all__ = [
+    "refuse_write_encryption_headers",
     "stored_headers",
     "object_response_headers",
     "parse_sse_request",
@@ -68,6 +69,18 @@ _SSEC_MISSING = {
     "key": "Requests specifying Server Side Encryption with Customer provided keys must provide an appropriate secret key.",
     "key-md5": "Requests specifying Server Side Encryption with Customer provided keys must provide the client calculated MD5 of the secret key.",
 }
+
+
+def refuse_write_encryption_headers(req: S3Request) -> None:
+    """GET and HEAD take no x-amz-server-side-encryption headers: the object says how it is sealed.
+
+    AWS answers 400 when a read sends them (its GetObject reference says so for SSE-S3, SSE-KMS and
+    DSSE-KMS objects alike); only SSE-C keys are sent on reads.
+    """
+    for name in (SSE_HEADER, SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER):
+        if name in req.headers:
+            raise S3Error("InvalidArgument", f"The header '{name}' is not supported for this operation.",
+                          extra={"ArgumentName": name, "ArgumentValue": req.headers[name]})
 
 
 def parse_customer_key_headers(req: S3Request, prefix: str = SSEC_PREFIX) -> CustomerKey | None:

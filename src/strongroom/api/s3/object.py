@@ -20,6 +20,7 @@ from .headers import (
     parse_customer_key_headers,
     parse_sse_request,
     parse_tagging_header,
+    refuse_write_encryption_headers,
     sse_response_headers,
     stored_headers,
 )
@@ -121,6 +122,7 @@ def _part_checksum_headers(version: ObjectVersion, start: int) -> dict[str, str]
 
 async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, dict[str, str], int, int, int, CustomerKey | None]:
     key = validate_key(req.key or "")
+    refuse_write_encryption_headers(req)
     customer_key = parse_customer_key_headers(req)
     _grant, bucket = await ctx.authorize_bucket(req)
     version = await ctx.objects.get(bucket, key, req.query_value("versionId"))
