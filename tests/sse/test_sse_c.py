@@ -167,6 +167,10 @@ def test_multipart_with_the_key_on_every_part(s3, bucket: str) -> None:  # type:
     with pytest.raises(ClientError) as exc:
         s3.get_object(Bucket=bucket, Key="mp", **_ssec(_key()))
     assert _code(exc) == ("AccessDenied", 403)
+    assert s3.get_object(Bucket=bucket, Key="mp", PartNumber=2, **_ssec(key))["Body"].read() == parts_data[1]
+    with pytest.raises(ClientError) as exc:  # a part the object lacks: InvalidPart, key or not
+        s3.get_object(Bucket=bucket, Key="mp", PartNumber=3)
+    assert _code(exc) == ("InvalidPart", 400)
 
 
 def test_upload_part_copy_from_an_sse_c_source_into_an_sse_c_upload(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]

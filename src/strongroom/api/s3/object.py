@@ -126,10 +126,10 @@ async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, 
     customer_key = parse_customer_key_headers(req)
     _grant, bucket = await ctx.authorize_bucket(req)
     version = await ctx.objects.get(bucket, key, req.query_value("versionId"))
+    span = _part_range(req, version)  # a part the object lacks is InvalidPart even without the SSE-C key (AWS)
     check_customer_key(version.headers, customer_key)  # SSE-C: the right key, before conditions or any byte
     _evaluate_conditions(req, version)
     headers = object_response_headers(req, version)
-    span = _part_range(req, version)
     status = 200
     if span is not None:
         status = 206
