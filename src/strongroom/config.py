@@ -57,6 +57,19 @@ class Settings(BaseSettings):
     # the bucket's (SSE-S3 or SSE-C where the bucket says SSE-KMS; another KMS key than the bucket's;
     # anything but DSSE-KMS where the bucket says DSSE-KMS) is refused with 403 AccessDenied.
     enforce_bucket_encryption: bool = False
+    # S3 Bucket Keys (kms/bucket_keys.py): how long one bucket key wraps new objects' data keys (AWS's are
+    # time-limited too), and at most how many per process, before the next write makes a new one.
+    bucket_key_ttl_seconds: float = Field(300.0, gt=0, le=7 * 24 * 3600)
+    bucket_key_max_uses: int = Field(1_000_000, ge=1)
+    # In-memory caches of unwrapped keys (kms/cache.py): SSE-KMS data keys for reads, and bucket keys
+    # (those for at most bucket_key_ttl_seconds at a time). A zero turns the data-key cache off. Never
+    # holds a generated data key for a second object (invariant 2).
+    key_cache_ttl_seconds: float = Field(300.0, ge=0, le=24 * 3600)
+    key_cache_max_uses: int = Field(10_000, ge=0)
+    key_cache_max_entries: int = Field(10_000, ge=0)
+    # Test-only: GET /_strongroom/counters answers this process's counters (observe/counters.py) as
+    # JSON, unauthenticated. Off by default; the Prometheus endpoint is the operator's view.
+    expose_counters_json: bool = False
     # Test-only: accept an admin request that moves the server's clock.
     allow_clock_override: bool = False
     log_level: str = "info"

@@ -8,12 +8,17 @@ import os
 from dataclasses import dataclass
 
 from .api.app import S3App
+from .api.asgi import ASGIApp
 from .api.context import Services
+from .api.counters_json import CountersJson
 from .auth.credentials import CredentialCache
 from .blob.local import LocalBlobStore
 from .config import Settings
 from .crypto.keys import DataKey
+from .kms.bucket_keys import BucketKeys
 from .kms.builtin import BuiltinKms
+from .kms.cache import BUCKET_KEY_CACHE, DATA_KEY_CACHE, CacheLimits, CountedKms, KeyCache
+from .kms.provider import KeyProvider
 from .kms.server_keys import ServerKeyProvider, load_or_create_root_key
 from .meta.engine import MetaStore
 from .service.accounts import AccessKey, Accounts
@@ -51,7 +56,7 @@ def open_runtime(settings: Settings) -> Runtime:
     storage = Storage(
         meta=meta,
         blobs=LocalBlobStore(settings.data_dir),
-        providers={sse_s3.name: sse_s3, kms.name: kms},
+        providers=_object_key_providers(settings, meta, sse_s3, kms),
         sse_s3=sse_s3,
         segment_bytes=settings.segment_bytes,
         inline_max_bytes=settings.inline_max_bytes,
@@ -70,6 +75,19 @@ def open_runtime(settings: Settings) -> Runtime:
     return Runtime(settings, root_key, meta, storage, services)
 
 
+def _object_key_providers(settings: Settings, meta: MetaStore, sse_s3: KeyProvider, kms: BuiltinKms) -> dict[str, KeyProvider]:
+    """The providers that wrap object data keys: the server's hierarchy, the built-in KMS (calls
+    counted, unwraps cached for reads) and the S3 Bucket Keys it wraps (their own cache)."""
+    limits = CacheLimits(settings.key_cache_ttl_seconds, settings.key_cache_max_uses, settings.key_cache_max_entries)
+    bucket_key_limits = CacheLimits(settings.bucket_key_ttl_seconds, settings.key_cache_max_uses, settings.key_cache_max_entries)
+    bucket_keys = BucketKeys(
+        CountedKms(kms), meta, KeyCache(BUCKET_KEY_CACHE, bucket_key_limits),
+        ttl_seconds=settings.bucket_key_ttl_seconds, max_uses=settings.bucket_key_max_uses,
+    )
+    counted = CountedKms(kms, KeyCache(DATA_KEY_CACHE, limits))
+    return {sse_s3.name: sse_s3, counted.name: counted, bucket_keys.name: bucket_keys}
+
+
 def ensure_root_account(runtime: Runtime) -> AccessKey | None:
     """On first start create the first account and its root key; return it so it can be printed once."""
     s = runtime.settings
@@ -85,7 +103,7 @@ def ensure_root_account(runtime: Runtime) -> AccessKey | None:
     return None
 
 
-def build_app(settings: Settings) -> S3App:
+def build_app(settings: Settings) -> ASGIApp:
     """The ASGI app for one worker process, with its background sweeper."""
     runtime = open_runtime(settings)
     sweeper = Sweeper(runtime.storage, settings.orphan_grace_seconds)
@@ -100,4 +118,5 @@ def build_app(settings: Settings) -> S3App:
             task.cancel()
         runtime.meta.close()
 
-    return S3App(runtime.services, on_startup=on_startup, on_shutdown=on_shutdown)
+    app = S3App(runtime.services, on_startup=on_startup, on_shutdown=on_shutdown)
+    return CountersJson(app) if settings.expose_counters_json else app

@@ -129,11 +129,11 @@ class RequestContext:
                 ))
             encryption = customer_encryption(request.customer_key)
         elif not request.explicit:
-            return await self._resolve(config.request(), bucket)  # the default satisfies itself
+            return await self._resolve(config.apply(request), bucket)  # the default satisfies itself
         elif request.mode is not SseMode.S3 and self.principal is None:
             raise S3Error("InvalidArgument", "Requests specifying Server Side Encryption with AWS KMS managed keys require AWS Signature Version 4.")
         else:
-            encryption = await self._resolve(request, bucket)
+            encryption = await self._resolve(config.apply(request), bucket)  # a bucket key, if the bucket says so
         if settings.enforce_bucket_encryption:
             await self._require_bucket_mode(config, encryption, bucket)
         return encryption

@@ -199,7 +199,7 @@ class Uploads:
                 )
         checks.max_bytes = MAX_PART_BYTES
         encryption = with_customer_key(Encryption.from_headers(upload.headers), customer_key)  # every part sealed as the upload said
-        provider, provider_key_id = encryption.provider(self._s.providers, self._s.sse_s3)
+        provider, provider_key_id = encryption.provider(self._s.providers, self._s.sse_s3, upload.bucket)
         written = await seal_stream(  # step 2
             body,
             blobs=self._s.blobs,

@@ -150,7 +150,7 @@ class Objects:
         """Store a whole object from a stream, replacing the current version."""
         validate_user_metadata(headers)  # step 1
         checks.max_bytes = MAX_PUT_BYTES
-        provider, provider_key_id = encryption.provider(self._s.providers, self._s.sse_s3)
+        provider, provider_key_id = encryption.provider(self._s.providers, self._s.sse_s3, bucket.name)
         written = await seal_stream(  # step 2
             body,
             blobs=self._s.blobs,

@@ -3,9 +3,16 @@
 An object's encryption is part of its stored headers (the metadata format), under the wire names AWS
 echoes: ``x-amz-server-side-encryption`` (absent on objects written before SSE-KMS: SSE-S3),
 ``x-amz-server-side-encryption-aws-kms-key-id`` (the KMS key ARN) and
-``x-amz-server-side-encryption-context`` (the caller's context, base64 of canonical JSON). The
-encryption context every data key is bound to is the caller's context plus the object's ARN, as AWS
-builds it for SSE-KMS (plus the blob binding sealing.py adds).
+``x-amz-server-side-encryption-context`` (the caller's context, base64 of canonical JSON) and
+``x-amz-server-side-encryption-bucket-key-enabled`` ("true" when an S3 Bucket Key wraps the data keys).
+The encryption context every data key is bound to is the caller's context plus the object's ARN, as
+AWS builds it for SSE-KMS (plus the blob binding sealing.py adds); a bucket key itself is bound to
+the bucket ARN (kms/bucket_keys.py).
+
+Bucket keys apply to SSE-KMS only (not SSE-S3, SSE-C or DSSE-KMS, as AWS): the request's
+x-amz-server-side-encryption-bucket-key-enabled decides, else the bucket's BucketKeyEnabled.
+DSSE-KMS (aws:kms:dsse) seals twice: the inner layer under a KMS-wrapped data key, the outer under a
+data key of the server's own hierarchy (``Encryption.outer_provider``; sealing.py does the layering).
 
 Resolving a requested KMS key (id, alias, ARN, or the account's aws/s3 key made on first use) goes
 through the built-in KMS in the caller's account; its failures become the S3 errors AWS answers
@@ -23,6 +30,7 @@ from dataclasses import dataclass, replace
 from ..crypto.customer_keys import CUSTOMER_KEY_ALGORITHM, fingerprint, matches
 from ..crypto.keys import DataKey
 from ..errors import S3Error
+from ..kms.bucket_keys import BUCKET_KEY_PROVIDER, BucketKeys
 from ..kms.builtin import BUILTIN_PROVIDER, BuiltinKms, KeyState, KmsError, KmsKey
 from ..kms.customer import CUSTOMER_PROVIDER, CustomerKeyProvider
 from ..kms.provider import KeyProvider
@@ -35,6 +43,8 @@ __all__ = [
     "SSE_HEADER",
     "SSE_KMS_KEY_HEADER",
     "SSE_CONTEXT_HEADER",
+    "BUCKET_KEY_HEADER",
+    "KMS_MODES",
     "encode_user_context",
     "decode_user_context",
     "resolve_encryption",
@@ -58,6 +68,9 @@ __all__ = [
 SSE_HEADER = "x-amz-server-side-encryption"
 SSE_KMS_KEY_HEADER = "x-amz-server-side-encryption-aws-kms-key-id"
 SSE_CONTEXT_HEADER = "x-amz-server-side-encryption-context"
+BUCKET_KEY_HEADER = "x-amz-server-side-encryption-bucket-key-enabled"
+# The modes whose data keys a KMS key wraps (the caller's context and key id apply to both).
+KMS_MODES = frozenset({SseMode.KMS, SseMode.KMS_DSSE})
 AWS_S3_ALIAS = "alias/aws/s3"
 # SSE-C: the algorithm and key MD5 are echoed as AWS does; the fingerprint (base64 of a salted HMAC of
 # the key, crypto/customer_keys.py) is stored only to recognise a later request's key and never sent.
@@ -91,7 +104,8 @@ class SseRequest:
     """What a write request asks for: a mode, optionally a KMS key reference and the caller's context.
 
     ``explicit`` is False when the request names no x-amz-server-side-encryption: the bucket's
-    default encryption then decides (see ``BucketEncryption``).
+    default encryption then decides (see ``BucketEncryption``). ``bucket_key`` is the request's
+    x-amz-server-side-encryption-bucket-key-enabled (None: not stated, the bucket decides).
     """
 
     mode: SseMode = SseMode.S3
@@ -99,6 +113,7 @@ class SseRequest:
     context: Mapping[str, str] | None = None
     explicit: bool = True
     customer_key: CustomerKey | None = None
+    bucket_key: bool | None = None
 
 
 UNSTATED = SseRequest(explicit=False)
@@ -151,6 +166,15 @@ class BucketEncryption:
         """The request a write naming no encryption stands for in this bucket."""
         return SseRequest(self.algorithm, self.kms_key_id if self.algorithm is not SseMode.S3 else None)
 
+    def apply(self, request: SseRequest) -> SseRequest:
+        """The write request as this bucket decides it: the default mode when it names none, and
+        whether a bucket key is used (the request's header, else BucketKeyEnabled; SSE-KMS only)."""
+        if not request.explicit:
+            request = replace(self.request(), explicit=False, bucket_key=request.bucket_key)
+        if request.mode is not SseMode.KMS:
+            return replace(request, bucket_key=False)  # AWS: no bucket keys with SSE-S3, SSE-C or DSSE-KMS
+        return replace(request, bucket_key=self.bucket_key_enabled if request.bucket_key is None else request.bucket_key)
+
 
 DEFAULT_BUCKET_ENCRYPTION = BucketEncryption()
 
@@ -161,6 +185,7 @@ class Encryption:
 
     For SSE-C, ``customer_key`` is the request's key (only while that request is served; None for an
     encryption read back from stored headers) and ``fingerprint`` the salted HMAC stored to recognise it.
+    ``bucket_key``: an S3 Bucket Key of the bucket wraps the data keys (SSE-KMS only).
     """
 
     mode: SseMode = SseMode.S3
@@ -168,6 +193,7 @@ class Encryption:
     context: Mapping[str, str] | None = None
     customer_key: CustomerKey | None = None
     fingerprint: bytes | None = None
+    bucket_key: bool = False
 
     def stored_headers(self) -> dict[str, str]:
         """The headers that record this encryption with the object."""
@@ -184,6 +210,8 @@ class Encryption:
         out = {SSE_HEADER: self.mode.value, SSE_KMS_KEY_HEADER: self.kms_key_arn}
         if self.context:
             out[SSE_CONTEXT_HEADER] = encode_user_context(self.context)
+        if self.bucket_key:
+            out[BUCKET_KEY_HEADER] = "true"
         return out
 
     @classmethod
@@ -195,21 +223,33 @@ class Encryption:
         if mode is SseMode.S3:
             return SSE_S3
         context = headers.get(SSE_CONTEXT_HEADER)
-        return cls(mode, headers[SSE_KMS_KEY_HEADER], decode_user_context(context) if context is not None else None)
+        return cls(
+            mode, headers[SSE_KMS_KEY_HEADER], decode_user_context(context) if context is not None else None,
+            bucket_key=headers.get(BUCKET_KEY_HEADER) == "true",
+        )
 
-    def provider(self, providers: Mapping[str, KeyProvider], sse_s3: KeyProvider) -> tuple[KeyProvider, str | None]:
-        """The provider and key id that wrap this version's data keys."""
+    def provider(self, providers: Mapping[str, KeyProvider], sse_s3: KeyProvider, bucket: str) -> tuple[KeyProvider, str | None]:
+        """The provider and key id that wrap new data keys of this version (of an object in ``bucket``)."""
         if self.mode is SseMode.S3:
             return sse_s3, None
         if self.mode is SseMode.CUSTOMER:
             if self.customer_key is None:
                 raise S3Error("InvalidRequest", _SSEC_REQUIRED)
             return CustomerKeyProvider(self.customer_key.key), None
+        assert self.kms_key_arn is not None
+        if self.bucket_key:
+            bucket_keys = providers[BUCKET_KEY_PROVIDER]
+            assert isinstance(bucket_keys, BucketKeys)
+            return bucket_keys.for_bucket(bucket, self.kms_key_arn), None
         return providers[BUILTIN_PROVIDER], self.kms_key_arn
+
+    def outer_provider(self, sse_s3: KeyProvider) -> KeyProvider | None:
+        """DSSE-KMS's second, independent layer: sealed under the server's own hierarchy. None otherwise."""
+        return sse_s3 if self.mode is SseMode.KMS_DSSE else None
 
     def context_for(self, bucket: str, key: str) -> dict[str, str]:
         """The encryption context the data keys are bound to: the caller's plus the object ARN."""
-        base = dict(self.context or {}) if self.mode is SseMode.KMS else {}
+        base = dict(self.context or {}) if self.mode in KMS_MODES else {}
         return {**base, OBJECT_ARN_CONTEXT_KEY: f"arn:aws:s3:::{bucket}/{key}"}
 
 
@@ -291,7 +331,7 @@ def _resolve_sync(kms: BuiltinKms, account_id: str, request: SseRequest) -> Encr
         _require_enabled(key)
     except KmsError as exc:
         raise _kms_error(exc) from None
-    return Encryption(request.mode, key.arn, dict(request.context) if request.context else None)
+    return Encryption(request.mode, key.arn, dict(request.context) if request.context else None, bucket_key=bool(request.bucket_key))
 
 
 def _require_enabled(key: KmsKey) -> None:
@@ -310,11 +350,12 @@ async def resolve_encryption(kms: BuiltinKms, account_id: str, request: SseReque
 
 def _check_sync(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]]) -> None:
     for provider_name, key_id in refs:
-        state = providers[provider_name].describe(key_id).state
+        description = providers[provider_name].describe(key_id)  # a bucket key describes its KMS key
+        state, name = description.state, description.key_id or key_id
         if state == KeyState.DISABLED.value:
-            raise S3Error("KMS.DisabledException", f"{key_id} is disabled.")
+            raise S3Error("KMS.DisabledException", f"{name} is disabled.")
         if state != KeyState.ENABLED.value:
-            raise S3Error("KMS.KMSInvalidStateException", f"{key_id} is not in a valid state for this operation.")
+            raise S3Error("KMS.KMSInvalidStateException", f"{name} is not in a valid state for this operation.")
 
 
 async def check_keys_usable(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]]) -> None:

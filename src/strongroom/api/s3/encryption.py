@@ -7,7 +7,8 @@ encrypts every bucket by default (older S3 answered ServerSideEncryptionConfigur
 DeleteBucketEncryption returns the bucket to that default.
 
 A KMSMasterKeyID is stored as written and checked when a write uses it (an unknown key then fails
-that write with KMS.NotFoundException), as AWS validates it lazily.
+that write with KMS.NotFoundException), as AWS validates it lazily. BucketKeyEnabled is stored as
+written too; it takes effect for SSE-KMS writes only (never with DSSE-KMS, as AWS).
 
 BlockedEncryptionTypes (SSE-C or NONE) is part of the same rule. A bucket whose owner never set it
 blocks SSE-C writes unless the operator's ``allow_ssec_on_new_buckets`` says otherwise (AWS's default
@@ -51,9 +52,7 @@ def _only_children(parent: Element, allowed: set[str], required: set[str]) -> di
 
 
 def _algorithm(value: str) -> SseMode:
-    if value == SseMode.KMS_DSSE.value:
-        raise S3Error("NotImplemented", f"Server-side encryption {value} is not available yet")  # TODO(#3)
-    if value not in (SseMode.S3.value, SseMode.KMS.value):
+    if value not in (SseMode.S3.value, SseMode.KMS.value, SseMode.KMS_DSSE.value):
         raise S3Error("MalformedXML")  # not a value of the SSEAlgorithm enum of the published schema
     return SseMode(value)
 

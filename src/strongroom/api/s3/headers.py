@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from dataclasses import replace
 from urllib.parse import parse_qsl
 
 from ...crypto.customer_keys import CustomerKeyError, parse_customer_key
@@ -16,6 +17,8 @@ from ...service.checksums import ChecksumAlgorithm, new_checksum, parse_checksum
 from ...service.model import ObjectVersion, SseMode
 from ...service.sealing import BodyChecks
 from ...service.sse import (
+    BUCKET_KEY_HEADER,
+    KMS_MODES,
     SSE_CONTEXT_HEADER,
     SSE_HEADER,
     SSE_KMS_KEY_HEADER,
@@ -119,23 +122,36 @@ def parse_sse_request(req: S3Request) -> SseRequest:
             raise S3Error("InvalidArgument", "Server Side Encryption with Customer provided key is incompatible with the encryption method specified",
                           extra={"ArgumentName": SSE_HEADER, "ArgumentValue": value or ""})
         return SseRequest(SseMode.CUSTOMER, customer_key=customer_key)
-    if value == SseMode.KMS_DSSE.value:
-        raise S3Error("NotImplemented", f"Server-side encryption {value} is not available yet")  # TODO(#3)
-    if value is not None and value not in (SseMode.S3.value, SseMode.KMS.value):
+    if value is not None and value not in (SseMode.S3.value, *(m.value for m in KMS_MODES)):
         raise S3Error("InvalidArgument", "The encryption method specified is not supported", extra={"ArgumentName": SSE_HEADER, "ArgumentValue": value})
     key_ref = req.headers.get(SSE_KMS_KEY_HEADER)
     context = req.headers.get(SSE_CONTEXT_HEADER)
-    if value != SseMode.KMS.value:
+    bucket_key = _bucket_key_header(req)
+    if value not in {m.value for m in KMS_MODES}:
         for name in (SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER):
             if name in req.headers:  # AWS: these headers need aws:kms
                 raise S3Error(
                     "InvalidArgument", "Server Side Encryption with AWS KMS managed key requires HTTP header x-amz-server-side-encryption : aws:kms",
                     extra={"ArgumentName": SSE_HEADER, "ArgumentValue": value or "null"},
                 )
-        return SseRequest() if value is not None else UNSTATED
+        return SseRequest(bucket_key=bucket_key) if value is not None else replace(UNSTATED, bucket_key=bucket_key)
     if key_ref is not None and not key_ref.strip():
         raise S3Error("InvalidArgument", "KMS key id must not be empty", extra={"ArgumentName": SSE_KMS_KEY_HEADER, "ArgumentValue": key_ref})
-    return SseRequest(SseMode.KMS, key_ref.strip() if key_ref else None, decode_user_context(context) if context is not None else None)
+    return SseRequest(
+        SseMode(value), key_ref.strip() if key_ref else None, decode_user_context(context) if context is not None else None,
+        bucket_key=bucket_key,
+    )
+
+
+def _bucket_key_header(req: S3Request) -> bool | None:
+    """x-amz-server-side-encryption-bucket-key-enabled: true/false (case-insensitive), None when absent."""
+    value = req.headers.get(BUCKET_KEY_HEADER)
+    if value is None:
+        return None
+    if value.strip().lower() not in ("true", "false"):
+        raise S3Error("InvalidArgument", "The bucket key enabled header must be true or false.",
+                      extra={"ArgumentName": BUCKET_KEY_HEADER, "ArgumentValue": value})
+    return value.strip().lower() == "true"
 
 
 def sse_response_headers(stored: dict[str, str]) -> dict[str, str]:
@@ -144,7 +160,7 @@ def sse_response_headers(stored: dict[str, str]) -> dict[str, str]:
     if SSEC_ALGORITHM_HEADER in stored:
         return {SSEC_ALGORITHM_HEADER: stored[SSEC_ALGORITHM_HEADER], SSEC_KEY_MD5_HEADER: stored.get(SSEC_KEY_MD5_HEADER, "")}
     out = {SSE_HEADER: stored.get(SSE_HEADER, SseMode.S3.value)}
-    for name in (SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER):
+    for name in (SSE_KMS_KEY_HEADER, SSE_CONTEXT_HEADER, BUCKET_KEY_HEADER):
         if name in stored:
             out[name] = stored[name]
     return out
