@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     # Test-only: GET /_strongroom/counters answers this process's counters (observe/counters.py) as
     # JSON, unauthenticated. Off by default; the Prometheus endpoint is the operator's view.
     expose_counters_json: bool = False
+    # What a new bucket starts with (AWS's defaults since April 2023): all four Block Public Access flags
+    # on, and Object Ownership BucketOwnerEnforced (ACLs disabled). CreateBucket's x-amz-object-ownership
+    # overrides the latter per bucket. The conformance profile turns both off, as older AWS buckets were.
+    new_bucket_block_public_access: bool = True
+    new_bucket_object_ownership: Literal["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"] = "BucketOwnerEnforced"
     # Test-only: accept an admin request that moves the server's clock.
     allow_clock_override: bool = False
     log_level: str = "info"

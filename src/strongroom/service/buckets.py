@@ -6,6 +6,7 @@ import ipaddress
 import json
 import re
 import time
+from collections.abc import Mapping
 
 from sqlalchemy import Connection, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
@@ -98,8 +99,9 @@ class Buckets:
             raise S3Error("NoSuchBucket", resource=name, extra={"BucketName": name})
         return bucket
 
-    async def create(self, grant: Grant, name: str, region: str | None) -> Bucket:
-        """Create a bucket owned by the grant's account (BucketAlreadyOwnedByYou / BucketAlreadyExists)."""
+    async def create(self, grant: Grant, name: str, region: str | None, configs: Mapping[str, str] | None = None) -> Bucket:
+        """Create a bucket owned by the grant's account (BucketAlreadyOwnedByYou / BucketAlreadyExists),
+        with its first configuration documents (``configs``: kind -> document) in the same transaction."""
         bucket_name = validate_bucket_name(name)
         region = region or self.default_region
         now = clock.now_seconds()
@@ -119,6 +121,8 @@ class Buckets:
             if len(count) >= MAX_BUCKETS_PER_ACCOUNT:
                 raise S3Error("TooManyBuckets")
             conn.execute(t.insert().values(name=bucket_name, account_id=grant.account_id, region=region, created=now, object_lock=False))
+            for kind, document in (configs or {}).items():
+                conn.execute(schema.bucket_configs.insert().values(bucket=bucket_name, kind=kind, document=document))
             return Bucket(bucket_name, grant.account_id, region, now)
 
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...errors import S3Error
+from ...service.access_controls import ObjectOwnership, new_bucket_configs
 from ..context import RequestContext
 from ..request import S3Request
 from ..response import Response, empty_response, xml_response
@@ -27,9 +28,10 @@ async def create_bucket(req: S3Request, ctx: RequestContext) -> Response:
     # One site serves every region name; an explicit "us-east-1" is refused as AWS refuses it.
     if region is not None and (region == "us-east-1" or not region.replace("-", "").isalnum() or len(region) > 32):
         raise S3Error("InvalidLocationConstraint", "The specified location-constraint is not valid")
-    del settings
+    ownership = ObjectOwnership.parse(req.headers.get("x-amz-object-ownership", settings.new_bucket_object_ownership))
+    configs = new_bucket_configs(settings.new_bucket_block_public_access, ownership)
     grant = ctx.authorize_service(req)
-    bucket = await ctx.buckets.create(grant, req.bucket, region)
+    bucket = await ctx.buckets.create(grant, req.bucket, region, configs)
     return empty_response(200, {"location": f"/{bucket.name}"})
 
 
