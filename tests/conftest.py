@@ -161,6 +161,18 @@ def wait_for_port(port: int, host: str = "127.0.0.1") -> None:
 
 
 @contextlib.contextmanager
+def running_server(extra_env: dict[str, str]) -> Iterator[ServerInfo]:
+    """A server with its own settings (STRONGROOM_* env) and data dir, stopped and removed on exit."""
+    root = Path(tempfile.mkdtemp(prefix="strongroom-settings-test-"))
+    info = start_server(root / "data", extra_env)
+    try:
+        yield info
+    finally:
+        stop_server(info)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
 def running_tls_server(extra_env: dict[str, str] | None = None) -> Iterator[TLSServerInfo]:
     """A server serving HTTP and HTTPS side by side (own data dir, dev CA), stopped on exit."""
     root = Path(tempfile.mkdtemp(prefix="strongroom-tls-test-"))

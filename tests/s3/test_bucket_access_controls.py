@@ -5,15 +5,12 @@ buckets and the operator's settings that change those defaults."""
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ServerInfo, make_client, start_server, stop_server
+from conftest import ServerInfo, make_client, running_server
 
 ALL_BLOCKED = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
 
@@ -53,13 +50,8 @@ def test_create_bucket_can_choose_object_ownership(s3) -> None:  # type: ignore[
 
 @pytest.fixture(scope="module")
 def legacy_defaults_server() -> Iterator[ServerInfo]:
-    root = Path(tempfile.mkdtemp(prefix="strongroom-legacy-defaults-"))
-    info = start_server(root / "data", {"STRONGROOM_NEW_BUCKET_BLOCK_PUBLIC_ACCESS": "false", "STRONGROOM_NEW_BUCKET_OBJECT_OWNERSHIP": "ObjectWriter"})
-    try:
+    with running_server({"STRONGROOM_NEW_BUCKET_BLOCK_PUBLIC_ACCESS": "false", "STRONGROOM_NEW_BUCKET_OBJECT_OWNERSHIP": "ObjectWriter"}) as info:
         yield info
-    finally:
-        stop_server(info)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def test_operator_settings_change_only_the_defaults_of_new_buckets(legacy_defaults_server: ServerInfo) -> None:

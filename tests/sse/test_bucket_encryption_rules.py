@@ -10,28 +10,20 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, start_server, stop_server
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, running_server
 from rawclient import signed_request
 
 
 @pytest.fixture(scope="module")
 def rules_server() -> Iterator[ServerInfo]:
-    root = Path(tempfile.mkdtemp(prefix="strongroom-enc-rules-"))
-    info = start_server(root / "data", {"STRONGROOM_ALLOW_SSEC_OVER_HTTP": "true", "STRONGROOM_ENFORCE_BUCKET_ENCRYPTION": "true"})
-    try:
+    with running_server({"STRONGROOM_ALLOW_SSEC_OVER_HTTP": "true", "STRONGROOM_ENFORCE_BUCKET_ENCRYPTION": "true"}) as info:
         yield info
-    finally:
-        stop_server(info)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

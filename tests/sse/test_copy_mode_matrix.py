@@ -8,15 +8,12 @@ One server with SSE-C allowed over plain HTTP and on new buckets, so the matrix 
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import boto3
 import pytest
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, start_server, stop_server
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, running_server
 
 MIB = 1024 * 1024
 CUSTOMER_KEY = os.urandom(32)
@@ -25,13 +22,8 @@ MODES = ["sse-s3", "sse-kms", "sse-c"]
 
 @pytest.fixture(scope="module")
 def matrix_server() -> Iterator[ServerInfo]:
-    root = Path(tempfile.mkdtemp(prefix="strongroom-copy-matrix-"))
-    info = start_server(root / "data", {"STRONGROOM_ALLOW_SSEC_OVER_HTTP": "true", "STRONGROOM_ALLOW_SSEC_ON_NEW_BUCKETS": "true"})
-    try:
+    with running_server({"STRONGROOM_ALLOW_SSEC_OVER_HTTP": "true", "STRONGROOM_ALLOW_SSEC_ON_NEW_BUCKETS": "true"}) as info:
         yield info
-    finally:
-        stop_server(info)
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
