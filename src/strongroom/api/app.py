@@ -19,6 +19,7 @@ from ..auth.authenticate import authenticate
 from ..crypto.errors import IntegrityError
 from ..errors import S3Error
 from ..kms.provider import KeyUnavailable
+from .admin import handle_admin, is_admin_request
 from .asgi import Receive, Scope, Send
 from .context import RequestContext, Services
 from .kms import handle_kms, is_kms_request, kms_error_body
@@ -108,6 +109,8 @@ class S3App:
             if is_kms_request(req):  # before the S3 router: a POST to "/" is no S3 operation
                 protocol = Protocol.KMS
                 response = await handle_kms(req, self.services)
+            elif is_admin_request(req, self.services.settings.domain):  # the reserved /_strongroom/ prefix: no bucket has that name
+                response = await handle_admin(req, self.services)
             else:
                 response = await self._handle(req)
             await self._send(req, response, ids, send_tracked)

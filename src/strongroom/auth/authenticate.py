@@ -138,7 +138,7 @@ async def _authenticate_v2(
     if authorization is not None:
         auth = sigv2.parse_authorization_header(authorization)
         date_text, moment = sigv2.parse_request_date(headers)
-        now = clock.now()
+        now = clock.wall_now()  # skew against the real time: the client signed with its clock
         if abs((now - moment).total_seconds()) > sigv4.MAX_CLOCK_SKEW_SECONDS:
             raise S3Error("RequestTimeTooSkewed", extra={"RequestTime": date_text, "ServerTime": sigv4.format_amz_date(now), "MaxAllowedSkewMilliseconds": "900000"})
     else:
@@ -170,14 +170,15 @@ def _v2_payload(principal: Principal, payload_hash: str | None) -> Authenticated
 
 
 def _check_time(auth: sigv4.SignedRequestAuth) -> None:
-    now = clock.now()
+    # Expiry is a rule (the rules clock, which tests move); skew compares the client's signing
+    # clock with the real time (clock.wall_now), so a moved test clock does not lock clients out.
     if auth.presigned:
         assert auth.expires_seconds is not None
-        if now > auth.amz_date + timedelta(seconds=auth.expires_seconds):
+        if clock.now() > auth.amz_date + timedelta(seconds=auth.expires_seconds):
             raise S3Error("AccessDenied", "Request has expired", extra={"X-Amz-Expires": str(auth.expires_seconds)})
-        if auth.amz_date - now > timedelta(seconds=sigv4.MAX_CLOCK_SKEW_SECONDS):
+        if auth.amz_date - clock.wall_now() > timedelta(seconds=sigv4.MAX_CLOCK_SKEW_SECONDS):
             raise S3Error("AccessDenied", "Request is not valid yet")
-    elif abs((now - auth.amz_date).total_seconds()) > sigv4.MAX_CLOCK_SKEW_SECONDS:
+    elif abs((clock.wall_now() - auth.amz_date).total_seconds()) > sigv4.MAX_CLOCK_SKEW_SECONDS:
         raise S3Error("RequestTimeTooSkewed", extra={"RequestTime": auth.amz_date_iso, "MaxAllowedSkewMilliseconds": "900000"})
 
 
