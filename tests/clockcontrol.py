@@ -3,13 +3,18 @@ resource ``/_strongroom/clock``), signed with an account's root key like any req
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, start_server, stop_server
 from rawclient import RawResponse, signed_request
 
-__all__ = ["CLOCK_ENV", "DAY_SECONDS", "clock_request", "set_offset", "advance", "offset", "server_now"]
+__all__ = ["CLOCK_ENV", "DAY_SECONDS", "running_movable_server", "clock_request", "set_offset", "advance", "offset", "server_now"]
 
 CLOCK_ENV = {"STRONGROOM_ALLOW_CLOCK_OVERRIDE": "true"}
 DAY_SECONDS = 86400
@@ -46,3 +51,15 @@ def server_now(server: ServerInfo) -> float:
 def advance(server: ServerInfo, days: float = 0, seconds: float = 0) -> float:
     """Move the server's clock further ahead; returns its new now."""
     return set_offset(server, offset(server) + days * DAY_SECONDS + seconds)
+
+
+@contextlib.contextmanager
+def running_movable_server(extra_env: dict[str, str] | None = None) -> Iterator[ServerInfo]:
+    """A server of its own (one worker process: the offset is per process) whose clock tests may move."""
+    root = Path(tempfile.mkdtemp(prefix="strongroom-clock-"))
+    info = start_server(root / "data", {**CLOCK_ENV, **(extra_env or {})})
+    try:
+        yield info
+    finally:
+        stop_server(info)
+        shutil.rmtree(root, ignore_errors=True)

@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import click
 
 from .grant import Grant
+from .kms import lifecycle
 from .kms.builtin import BuiltinKms, KeyState, KmsError, KmsKey
 
 __all__ = ["kms"]
@@ -36,7 +38,15 @@ def _out(data: dict[str, Any]) -> None:
 
 
 def _metadata(key: KmsKey) -> dict[str, Any]:
-    return {"KeyId": key.key_id, "Arn": key.arn, "Description": key.description, "KeyState": key.state.value, "Enabled": key.state is KeyState.ENABLED}
+    data = {"KeyId": key.key_id, "Arn": key.arn, "Description": key.description, "KeyState": key.state.value, "Enabled": key.state is KeyState.ENABLED}
+    if key.deletion_date is not None:
+        data["DeletionDate"] = _iso(key.deletion_date)
+    return data
+
+
+def _iso(seconds: float) -> str:
+    """A timestamp as the AWS CLI prints one (ISO 8601, UTC)."""
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
 
 
 def _context(value: str | None) -> dict[str, str]:
@@ -170,5 +180,117 @@ def decrypt(ctx: click.Context, account_name: str, ciphertext_b64: str, context:
         blob = base64.b64decode(ciphertext_b64, validate=True)
         target = service.key_of_ciphertext(grant.account_id, blob)
         sys.stdout.buffer.write(service.decrypt(grant, target, blob, _context(context)))
+
+    _run(run)
+
+
+# -- key lifecycle: rotation and deletion -------------------------------------------------------------
+
+
+@kms.command("enable-key-rotation")
+@_account
+@click.argument("key")
+@click.option("--rotation-period-in-days", "period", default=lifecycle.ROTATION_PERIOD_DEFAULT_DAYS, show_default=True,
+              type=click.IntRange(lifecycle.ROTATION_PERIOD_MIN_DAYS, lifecycle.ROTATION_PERIOD_MAX_DAYS))
+@click.pass_context
+def enable_key_rotation(ctx: click.Context, account_name: str, key: str, period: int) -> None:
+    """Rotate a key's material automatically every period."""
+    service, grant = _open(ctx, account_name)
+    _run(lambda: service.enable_rotation(grant, service.resolve(grant.account_id, key), period))
+
+
+@kms.command("disable-key-rotation")
+@_account
+@click.argument("key")
+@click.pass_context
+def disable_key_rotation(ctx: click.Context, account_name: str, key: str) -> None:
+    """Stop rotating a key automatically (older material still decrypts)."""
+    service, grant = _open(ctx, account_name)
+    _run(lambda: service.disable_rotation(grant, service.resolve(grant.account_id, key)))
+
+
+@kms.command("get-key-rotation-status")
+@_account
+@click.argument("key")
+@click.pass_context
+def get_key_rotation_status(ctx: click.Context, account_name: str, key: str) -> None:
+    """Whether a key rotates automatically, its period and next rotation date."""
+    service, grant = _open(ctx, account_name)
+
+    def run() -> None:
+        target = service.resolve(grant.account_id, key)
+        status: dict[str, Any] = {"KeyRotationEnabled": target.rotation_period_days is not None, "KeyId": target.key_id}
+        if target.rotation_period_days is not None and target.next_rotation is not None:
+            status.update(RotationPeriodInDays=target.rotation_period_days, NextRotationDate=_iso(target.next_rotation))
+        _out(status)
+
+    _run(run)
+
+
+@kms.command("rotate-key-on-demand")
+@_account
+@click.argument("key")
+@click.pass_context
+def rotate_key_on_demand(ctx: click.Context, account_name: str, key: str) -> None:
+    """Make new material current now (at most 10 on-demand rotations per key)."""
+    service, grant = _open(ctx, account_name)
+
+    def run() -> None:
+        target = service.resolve(grant.account_id, key)
+        service.rotate_on_demand(grant, target)
+        _out({"KeyId": target.key_id})
+
+    _run(run)
+
+
+@kms.command("list-key-rotations")
+@_account
+@click.argument("key")
+@click.pass_context
+def list_key_rotations(ctx: click.Context, account_name: str, key: str) -> None:
+    """List a key's rotations, oldest first."""
+    service, grant = _open(ctx, account_name)
+
+    def run() -> None:
+        target = service.resolve(grant.account_id, key)
+        rotations, _ = service.list_rotations(target, False, 1000, None)
+        _out({"Rotations": [
+            {"KeyId": r.key_id, "RotationDate": _iso(r.rotation_date or 0), "RotationType": r.rotation_type.value if r.rotation_type else None}
+            for r in rotations
+        ]})
+
+    _run(run)
+
+
+@kms.command("schedule-key-deletion")
+@_account
+@click.argument("key")
+@click.option("--pending-window-in-days", "window", default=lifecycle.PENDING_WINDOW_DEFAULT_DAYS, show_default=True,
+              type=click.IntRange(lifecycle.PENDING_WINDOW_MIN_DAYS, lifecycle.PENDING_WINDOW_MAX_DAYS))
+@click.pass_context
+def schedule_key_deletion(ctx: click.Context, account_name: str, key: str, window: int) -> None:
+    """Destroy a key after a waiting period; until then it is unusable and the deletion can be cancelled."""
+    service, grant = _open(ctx, account_name)
+
+    def run() -> None:
+        pending = service.schedule_deletion(grant, service.resolve(grant.account_id, key), window)
+        assert pending.deletion_date is not None
+        _out({"KeyId": pending.arn, "DeletionDate": _iso(pending.deletion_date), "KeyState": pending.state.value, "PendingWindowInDays": window})
+
+    _run(run)
+
+
+@kms.command("cancel-key-deletion")
+@_account
+@click.argument("key")
+@click.pass_context
+def cancel_key_deletion(ctx: click.Context, account_name: str, key: str) -> None:
+    """Keep a key pending deletion; it stays Disabled until enabled."""
+    service, grant = _open(ctx, account_name)
+
+    def run() -> None:
+        target = service.resolve(grant.account_id, key)
+        service.cancel_deletion(grant, target)
+        _out({"KeyId": target.arn})
 
     _run(run)

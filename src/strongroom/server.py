@@ -27,6 +27,7 @@ from .service.listing import Listing
 from .service.multipart import Uploads
 from .service.objects import Objects
 from .service.storage import Storage
+from .workers.key_rotation import KeyLifecycleWorker
 from .workers.sweeper import Sweeper
 
 __all__ = ["Runtime", "open_runtime", "build_app", "ensure_root_account"]
@@ -104,17 +105,18 @@ def ensure_root_account(runtime: Runtime) -> AccessKey | None:
 
 
 def build_app(settings: Settings) -> ASGIApp:
-    """The ASGI app for one worker process, with its background sweeper."""
+    """The ASGI app for one worker process, with its background sweeper and key-lifecycle worker."""
     runtime = open_runtime(settings)
     sweeper = Sweeper(runtime.storage, settings.orphan_grace_seconds)
-    task: asyncio.Task[None] | None = None
+    key_lifecycle = KeyLifecycleWorker(runtime.services.kms)
+    tasks: list[asyncio.Task[None]] = []
 
     async def on_startup() -> None:
-        nonlocal task
-        task = asyncio.create_task(sweeper.run_forever(settings.sweep_interval_seconds))
+        tasks.append(asyncio.create_task(sweeper.run_forever(settings.sweep_interval_seconds)))
+        tasks.append(asyncio.create_task(key_lifecycle.run_forever()))
 
     async def on_shutdown() -> None:
-        if task is not None:
+        for task in tasks:
             task.cancel()
         runtime.meta.close()
 

@@ -3,29 +3,31 @@ account's root, and moving the rules clock (expiry) without locking out clients 
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from clockcontrol import CLOCK_ENV, DAY_SECONDS, advance, clock_request, offset, server_now, set_offset
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, start_server, stop_server
+from clockcontrol import (
+    DAY_SECONDS,
+    advance,
+    clock_request,
+    offset,
+    running_movable_server,
+    server_now,
+    set_offset,
+)
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client
 from rawclient import send, sign_headers
 
 
 @pytest.fixture(scope="module")
 def moved() -> Iterator[ServerInfo]:
     """A server whose clock tests may move."""
-    root = Path(tempfile.mkdtemp(prefix="strongroom-clock-"))
-    info = start_server(root / "data", CLOCK_ENV)
-    yield info
-    stop_server(info)
-    shutil.rmtree(root, ignore_errors=True)
+    with running_movable_server() as info:
+        yield info
 
 
 def test_clock_resource_is_access_denied_when_the_setting_is_off(server: ServerInfo) -> None:

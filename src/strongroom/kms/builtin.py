@@ -5,7 +5,9 @@ the key id); ciphertexts are crypto.kmsblob blobs naming their key, with the cal
 context bound as associated data. Every method that changes a key or uses its material takes the
 Grant authorisation issued for that key, and keys are looked up in the caller's account only: a
 principal sees and uses only its own account's keys.
-TODO(#3): key policies and grants (cross-account use of a key ARN), key rotation, deletion windows.
+Rotation and the deletion window (kms/lifecycle.py holds their rules) are applied lazily whenever a
+key is looked up, so what a (moved) clock has made due is done before the key is used.
+TODO(#3): key policies and grants (cross-account use of a key ARN).
 
 Also a kms.provider.KeyProvider (wrapped keys are KMS ciphertext blobs), so SSE-KMS can use it;
 that path trusts its caller to have authorised the key use. Methods block: call them off the loop.
@@ -31,13 +33,15 @@ from ..crypto.keys import KEY_BYTES, DataKey
 from ..grant import Grant
 from ..meta import schema
 from ..meta.engine import MetaStore
+from . import lifecycle
+from .lifecycle import Rotation, RotationType
+from .lifecycle import material_context as _material_context
 from .provider import KeyDescription, KeyUnavailable, WrappedKey
 
 __all__ = ["BUILTIN_PROVIDER", "BuiltinKms", "KeyState", "KmsAlias", "KmsError", "KmsKey", "MAX_TAGS_PER_KEY"]
 
 BUILTIN_PROVIDER = "kms"
 MAX_TAGS_PER_KEY = 50
-_GENERATION = 0  # one material per key until rotation lands (TODO(#3))
 _ALIAS_PREFIX = "alias/"
 _RESERVED_ALIAS_PREFIX = "alias/aws/"
 _ALIAS_PATTERN = re.compile(r"alias/[a-zA-Z0-9/_-]{1,250}")
@@ -72,6 +76,12 @@ class KmsKey:
     description: str
     state: KeyState
     created: float
+    # Lifecycle (schema version 3): the material generation that encrypts now, automatic rotation
+    # (period, next date; None when off) and the deletion date while PendingDeletion.
+    generation: int = 0
+    rotation_period_days: int | None = None
+    next_rotation: float | None = None
+    deletion_date: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +96,10 @@ class KmsAlias:
 
 
 def _key(row: Row[tuple[object, ...]]) -> KmsKey:
-    return KmsKey(row.key_id, row.account_id, row.arn, row.description, KeyState(row.state), row.created)
-
-
-def _material_context(key_id: str) -> bytes:
-    return encode_context({"purpose": "kms-key", "key_id": key_id})
+    return KmsKey(
+        row.key_id, row.account_id, row.arn, row.description, KeyState(row.state), row.created,
+        row.current_generation, row.rotation_period_days, row.next_rotation, row.deletion_date,
+    )
 
 
 def _not_found(ref: str) -> KmsError:
@@ -119,6 +128,8 @@ class BuiltinKms:
 
     def _get(self, key_id: str) -> KmsKey | None:
         row = self._meta.read_sync(lambda c: c.execute(select(schema.kms_keys).where(schema.kms_keys.c.key_id == key_id)).first())
+        if row is not None and lifecycle.is_due(row, clock.now_seconds()):
+            row = self._catch_up(key_id)  # rotations or destruction a (moved) clock has made due
         return _key(row) if row is not None else None
 
     def resolve(self, account_id: str, ref: str) -> KmsKey:
@@ -218,6 +229,7 @@ class BuiltinKms:
         query = select(t).where(t.c.account_id == account_id).order_by(t.c.key_id).limit(limit + 1)
         if marker is not None:
             query = query.where(t.c.key_id > marker)
+        self._destroy_due(account_id)
         keys = [_key(r) for r in self._meta.read_sync(lambda c: c.execute(query).all())]
         return keys[:limit], (keys[limit - 1].key_id if len(keys) > limit else None)
 
@@ -227,15 +239,21 @@ class BuiltinKms:
         if key.state is KeyState.PENDING_DELETION:
             raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
         t = schema.kms_keys
-        self._meta.write_sync(lambda c: c.execute(update(t).where(t.c.key_id == key.key_id).values(state=state.value)))
 
-    def _material(self, key: KmsKey) -> DataKey:
-        row = self._meta.read_sync(
-            lambda c: c.execute(select(schema.kms_keys.c.key_material).where(schema.kms_keys.c.key_id == key.key_id)).first()
-        )
-        if row is None:
+        def apply(conn: Connection) -> None:
+            conn.execute(update(t).where(t.c.key_id == key.key_id).values(state=state.value))
+            if state is KeyState.ENABLED:
+                self._resume_rotation(conn, key.key_id)
+
+        self._meta.write_sync(apply)
+
+    def _material(self, key: KmsKey, generation: int | None = None) -> DataKey:
+        """The key's material of ``generation`` (the current one by default); KeyUnavailable if it has none."""
+        wanted = key.generation if generation is None else generation
+        sealed = self._meta.read_sync(lambda c: lifecycle.sealed_material(c, key.key_id, wanted))
+        if sealed is None:
             raise KeyUnavailable(key.key_id)
-        return DataKey.from_bytes(open_bytes(self._root, row.key_material, _material_context(key.key_id)))
+        return DataKey.from_bytes(open_bytes(self._root, sealed, _material_context(key.key_id)))
 
     # -- cryptography ---------------------------------------------------------------------------------
 
@@ -243,16 +261,17 @@ class BuiltinKms:
         """A ciphertext blob of ``plaintext`` under ``key``, bound to the encryption context."""
         _owned(grant, key)
         _usable(key)
-        return kmsblob.seal_ciphertext(self._material(key), key.key_id, _GENERATION, plaintext, encode_context(context))
+        return kmsblob.seal_ciphertext(self._material(key), key.key_id, key.generation, plaintext, encode_context(context))
 
     def decrypt(self, grant: Grant, key: KmsKey, blob: bytes, context: Mapping[str, str]) -> bytes:
         """The plaintext of a blob ``key`` sealed; InvalidCiphertextException for any mismatch."""
         _owned(grant, key)
         _usable(key)
-        material = self._material(key)  # a wrong root key is the server's failure, not the caller's
         try:
+            # The generation the blob names; a wrong root key is the server's failure, not the caller's.
+            material = self._material(key, kmsblob.read_header(blob).generation)
             return kmsblob.open_ciphertext(material, blob, encode_context(context))
-        except IntegrityError:
+        except (IntegrityError, KeyUnavailable):
             raise KmsError("InvalidCiphertextException", "The ciphertext or its encryption context is not valid.") from None
 
     def generate_data_key_bytes(self, grant: Grant, key: KmsKey, size: int, context: Mapping[str, str]) -> tuple[bytes, bytes]:
@@ -322,6 +341,7 @@ class BuiltinKms:
             query = query.where(t.c.key_id == key_id)
         if marker is not None:
             query = query.where(t.c.alias_name > marker)
+        self._destroy_due(account_id)  # aliases of keys past their deletion date go with them
         rows = self._meta.read_sync(lambda c: c.execute(query).all())
         aliases = [KmsAlias(r.alias_name, self.alias_arn(account_id, r.alias_name), r.key_id, r.created, r.updated) for r in rows]
         return aliases[:limit], (aliases[limit - 1].alias_name if len(aliases) > limit else None)
@@ -374,12 +394,17 @@ class BuiltinKms:
 
     def wrap(self, key_id: str | None, key: DataKey, context: Mapping[str, str]) -> WrappedKey:
         kms_key = self._provider_key(key_id)
-        blob = kmsblob.seal_ciphertext(self._material(kms_key), kms_key.key_id, _GENERATION, key.reveal_secret_bytes(), encode_context(context))
+        blob = kmsblob.seal_ciphertext(self._material(kms_key), kms_key.key_id, kms_key.generation, key.reveal_secret_bytes(), encode_context(context))
         return WrappedKey(BUILTIN_PROVIDER, kms_key.arn, blob)
 
     def unwrap(self, wrapped: WrappedKey, context: Mapping[str, str]) -> DataKey:
-        kms_key = self._provider_key(kmsblob.read_header(wrapped.wrapped).key_id)
-        plaintext = kmsblob.open_ciphertext(self._material(kms_key), wrapped.wrapped, encode_context(context))
+        header = kmsblob.read_header(wrapped.wrapped)
+        kms_key = self._provider_key(header.key_id)
+        try:
+            material = self._material(kms_key, header.generation)
+        except KeyUnavailable:
+            raise IntegrityError() from None  # a generation the key never had: a tampered header
+        plaintext = kmsblob.open_ciphertext(material, wrapped.wrapped, encode_context(context))
         if len(plaintext) != KEY_BYTES:
             raise IntegrityError()
         return DataKey.from_bytes(plaintext)
@@ -392,7 +417,136 @@ class BuiltinKms:
         return KeyDescription(BUILTIN_PROVIDER, key.arn, key.state.value)
 
     def rotate(self, key_id: str | None) -> str:
-        raise NotImplementedError("TODO(#3): KMS key rotation (a material per generation)")
+        """An operator's rotation: a new current generation now (on demand, outside the per-key quota)."""
+        key = self._provider_key(key_id)
+        self._meta.write_sync(lambda c: self._add_generation(c, key.key_id, clock.now_seconds(), RotationType.ON_DEMAND))
+        return key.arn
+
+    # -- lifecycle: rotation and the deletion window (rules in kms/lifecycle.py) ----------------------
+
+    def _seal_new_material(self, key_id: str) -> bytes:
+        return seal_bytes(self._root, DataKey.generate().reveal_secret_bytes(), _material_context(key_id))
+
+    def _add_generation(self, conn: Connection, key_id: str, when: float, rotation_type: RotationType) -> int:
+        """Make fresh material the key's current generation; returns its number."""
+        t = schema.kms_keys
+        generation = int(conn.execute(select(t.c.current_generation).where(t.c.key_id == key_id)).scalar_one()) + 1
+        lifecycle.add_generation(conn, key_id, generation, self._seal_new_material(key_id), when, rotation_type)
+        conn.execute(update(t).where(t.c.key_id == key_id).values(current_generation=generation))
+        return generation
+
+    def _catch_up_in(self, conn: Connection, key_id: str, now: float) -> Row[tuple[object, ...]] | None:
+        """In one write transaction: destroy the key past its deletion date, or record the automatic
+        rotations due by ``now`` at their scheduled dates. Returns the key's row afterwards (None: gone)."""
+        t = schema.kms_keys
+        row = conn.execute(select(t).where(t.c.key_id == key_id)).first()
+        if row is None or not lifecycle.is_due(row, now):
+            return row
+        if row.deletion_date is not None and row.deletion_date <= now:
+            lifecycle.destroy(conn, key_id, row.account_id)
+            return None
+        dates, following = lifecycle.due_rotation_dates(row.next_rotation, row.rotation_period_days, now)
+        for when in dates:
+            self._add_generation(conn, key_id, when, RotationType.AUTOMATIC)
+        conn.execute(update(t).where(t.c.key_id == key_id).values(next_rotation=following))
+        return conn.execute(select(t).where(t.c.key_id == key_id)).first()
+
+    def _catch_up(self, key_id: str) -> Row[tuple[object, ...]] | None:
+        """Apply what is due to one key; a concurrent catch-up (another request or gateway) wins harmlessly."""
+        now = clock.now_seconds()
+        try:
+            return self._meta.write_sync(lambda c: self._catch_up_in(c, key_id, now))
+        except DuplicateRow:  # another transaction added the same generation first: its result stands
+            return self._meta.read_sync(lambda c: c.execute(select(schema.kms_keys).where(schema.kms_keys.c.key_id == key_id)).first())
+
+    def _destroy_due(self, account_id: str) -> None:
+        now = clock.now_seconds()
+        for key_id in self._meta.read_sync(lambda c: lifecycle.due_key_ids(c, now, account_id)):
+            self._catch_up(key_id)
+
+    def catch_up_due(self) -> int:
+        """Visit every key with a rotation or destruction due (the worker's pass); returns how many."""
+        now = clock.now_seconds()
+        key_ids = self._meta.read_sync(lambda c: lifecycle.due_key_ids(c, now))
+        for key_id in key_ids:
+            self._catch_up(key_id)
+        return len(key_ids)
+
+    def _resume_rotation(self, conn: Connection, key_id: str) -> None:
+        """On EnableKey: a rotation that fell due while the key was not Enabled happens now (as AWS does)."""
+        t = schema.kms_keys
+        now = clock.now_seconds()
+        conn.execute(update(t).where(t.c.key_id == key_id, t.c.next_rotation <= now).values(next_rotation=now))
+        self._catch_up_in(conn, key_id, now)
+
+    def enable_rotation(self, grant: Grant, key: KmsKey, period_days: int) -> None:
+        """EnableKeyRotation: rotate every ``period_days`` from now; a new period for a key already
+        rotating counts from its last scheduled rotation (and is due at once if that date has passed)."""
+        _owned(grant, key)
+        _usable(key)  # DisabledException / KMSInvalidStateException, as for any use
+        now = clock.now_seconds()
+        t = schema.kms_keys
+
+        def apply(conn: Connection) -> None:
+            row = conn.execute(select(t.c.rotation_period_days, t.c.next_rotation).where(t.c.key_id == key.key_id)).one()
+            if row.rotation_period_days is None or row.next_rotation is None:
+                following = now + period_days * lifecycle.DAY_SECONDS
+            else:
+                last = row.next_rotation - row.rotation_period_days * lifecycle.DAY_SECONDS
+                following = last + period_days * lifecycle.DAY_SECONDS
+            conn.execute(update(t).where(t.c.key_id == key.key_id).values(rotation_period_days=period_days, next_rotation=following))
+            self._catch_up_in(conn, key.key_id, now)
+
+        self._meta.write_sync(apply)
+
+    def disable_rotation(self, grant: Grant, key: KmsKey) -> None:
+        """DisableKeyRotation: no more automatic rotations (existing generations stay)."""
+        _owned(grant, key)
+        _usable(key)  # DisabledException / KMSInvalidStateException, as for any use
+        t = schema.kms_keys
+        self._meta.write_sync(lambda c: c.execute(update(t).where(t.c.key_id == key.key_id).values(rotation_period_days=None, next_rotation=None)))
+
+    def rotate_on_demand(self, grant: Grant, key: KmsKey) -> None:
+        """RotateKeyOnDemand: a new current generation now; the automatic schedule is unchanged."""
+        _owned(grant, key)
+        _usable(key)  # DisabledException / KMSInvalidStateException, as for any use
+
+        def apply(conn: Connection) -> None:
+            if lifecycle.on_demand_rotations(conn, key.key_id) >= lifecycle.ON_DEMAND_ROTATIONS_MAX:
+                raise KmsError("LimitExceededException", f"{key.arn} has had the maximum of {lifecycle.ON_DEMAND_ROTATIONS_MAX} on-demand rotations.")
+            self._add_generation(conn, key.key_id, clock.now_seconds(), RotationType.ON_DEMAND)
+
+        try:
+            self._meta.write_sync(apply)
+        except DuplicateRow:
+            raise KmsError("KMSInvalidStateException", f"{key.arn} is being rotated by another request; try again.") from None
+
+    def list_rotations(self, key: KmsKey, include_initial: bool, limit: int, after: int | None) -> tuple[list[Rotation], int | None]:
+        """ListKeyRotations: one page of the key's generations, oldest first."""
+        return self._meta.read_sync(lambda c: lifecycle.list_rotations(c, key.key_id, include_initial, limit, after))
+
+    def schedule_deletion(self, grant: Grant, key: KmsKey, window_days: int) -> KmsKey:
+        """ScheduleKeyDeletion: PendingDeletion until ``window_days`` from now, then destroyed."""
+        _owned(grant, key)
+        if key.state is KeyState.PENDING_DELETION:
+            raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
+        when = clock.now_seconds() + window_days * lifecycle.DAY_SECONDS
+        t = schema.kms_keys
+        self._meta.write_sync(
+            lambda c: c.execute(update(t).where(t.c.key_id == key.key_id).values(state=KeyState.PENDING_DELETION.value, deletion_date=when))
+        )
+        return KmsKey(key.key_id, key.account_id, key.arn, key.description, KeyState.PENDING_DELETION, key.created,
+                      key.generation, key.rotation_period_days, key.next_rotation, when)
+
+    def cancel_deletion(self, grant: Grant, key: KmsKey) -> None:
+        """CancelKeyDeletion: the key stays, Disabled (as AWS leaves it)."""
+        _owned(grant, key)
+        if key.state is not KeyState.PENDING_DELETION:
+            raise KmsError("KMSInvalidStateException", f"{key.arn} is not pending deletion.")
+        t = schema.kms_keys
+        self._meta.write_sync(
+            lambda c: c.execute(update(t).where(t.c.key_id == key.key_id).values(state=KeyState.DISABLED.value, deletion_date=None))
+        )
 
 
 def _owned(grant: Grant, key: KmsKey) -> None:

@@ -33,7 +33,7 @@ from ..errors import S3Error
 from ..kms.bucket_keys import BUCKET_KEY_PROVIDER, BucketKeys
 from ..kms.builtin import BUILTIN_PROVIDER, BuiltinKms, KeyState, KmsError, KmsKey
 from ..kms.customer import CUSTOMER_PROVIDER, CustomerKeyProvider
-from ..kms.provider import KeyProvider
+from ..kms.provider import KeyProvider, KeyUnavailable
 from .model import SseMode
 
 __all__ = [
@@ -350,7 +350,10 @@ async def resolve_encryption(kms: BuiltinKms, account_id: str, request: SseReque
 
 def _check_sync(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]]) -> None:
     for provider_name, key_id in refs:
-        description = providers[provider_name].describe(key_id)  # a bucket key describes its KMS key
+        try:
+            description = providers[provider_name].describe(key_id)  # a bucket key describes its KMS key
+        except KeyUnavailable:  # destroyed past its deletion window: what AWS S3 answers for a deleted key
+            raise S3Error("KMS.NotFoundException", f"Invalid keyId {key_id}") from None
         state, name = description.state, description.key_id or key_id
         if state == KeyState.DISABLED.value:
             raise S3Error("KMS.DisabledException", f"{name} is disabled.")

@@ -1,13 +1,17 @@
-"""Key handlers: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey."""
+"""Key handlers: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey, ScheduleKeyDeletion, CancelKeyDeletion."""
 
 from __future__ import annotations
 
 from ...errors import S3Error
+from ...kms import lifecycle
 from ...kms.builtin import KeyState, KmsKey
 from .context import KmsContext
 from .params import Params
 
-__all__ = ["create_key", "describe_key", "list_keys", "enable_key", "disable_key", "key_metadata", "SYMMETRIC_DEFAULT"]
+__all__ = [
+    "create_key", "describe_key", "list_keys", "enable_key", "disable_key", "schedule_key_deletion", "cancel_key_deletion",
+    "key_metadata", "SYMMETRIC_DEFAULT",
+]
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 DESCRIPTION_MAX_CHARS = 8192
@@ -16,8 +20,8 @@ LIST_LIMIT_DEFAULT = 100
 
 
 def key_metadata(key: KmsKey) -> dict[str, object]:
-    """KeyMetadata as DescribeKey and CreateKey return it."""
-    return {
+    """KeyMetadata as DescribeKey and CreateKey return it (DeletionDate while pending deletion)."""
+    metadata: dict[str, object] = {
         "AWSAccountId": key.account_id,
         "KeyId": key.key_id,
         "Arn": key.arn,
@@ -32,7 +36,11 @@ def key_metadata(key: KmsKey) -> dict[str, object]:
         "KeySpec": SYMMETRIC_DEFAULT,
         "EncryptionAlgorithms": [SYMMETRIC_DEFAULT],
         "MultiRegion": False,
+        "CurrentKeyMaterialId": lifecycle.key_material_id(key.key_id, key.generation),
     }
+    if key.deletion_date is not None:
+        metadata["DeletionDate"] = key.deletion_date
+    return metadata
 
 
 async def create_key(p: Params, ctx: KmsContext) -> dict[str, object] | None:
@@ -83,3 +91,18 @@ async def disable_key(p: Params, ctx: KmsContext) -> dict[str, object] | None:
     key = await ctx.resolve(p.string("KeyId"))
     await ctx.run(ctx.kms.set_state, ctx.authorize(key), key, KeyState.DISABLED)
     return None
+
+
+async def schedule_key_deletion(p: Params, ctx: KmsContext) -> dict[str, object] | None:
+    """ScheduleKeyDeletion: PendingDeletion for PendingWindowInDays (7-30, default 30), then destroyed."""
+    key = await ctx.resolve(p.string("KeyId"))
+    window = p.integer("PendingWindowInDays", lifecycle.PENDING_WINDOW_DEFAULT_DAYS, lifecycle.PENDING_WINDOW_MIN_DAYS, lifecycle.PENDING_WINDOW_MAX_DAYS)
+    pending = await ctx.run(ctx.kms.schedule_deletion, ctx.authorize(key), key, window)
+    return {"KeyId": pending.arn, "DeletionDate": pending.deletion_date, "KeyState": pending.state.value, "PendingWindowInDays": window}
+
+
+async def cancel_key_deletion(p: Params, ctx: KmsContext) -> dict[str, object] | None:
+    """CancelKeyDeletion: the key stays, Disabled until enabled (as AWS leaves it)."""
+    key = await ctx.resolve(p.string("KeyId"))
+    await ctx.run(ctx.kms.cancel_deletion, ctx.authorize(key), key)
+    return {"KeyId": key.arn}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from . import aliases, encryption, keys, tags
+from . import aliases, encryption, keys, rotation, tags
 from .context import KmsContext
 from .params import Params
 
@@ -49,5 +49,12 @@ KMS_OPERATIONS: Mapping[str, KmsOperation] = dict(
         _row("TagResource", tags.tag_resource),
         _row("UntagResource", tags.untag_resource),
         _row("ListResourceTags", tags.list_resource_tags),
+        _row("EnableKeyRotation", rotation.enable_key_rotation),
+        _row("DisableKeyRotation", rotation.disable_key_rotation),
+        _row("GetKeyRotationStatus", rotation.get_key_rotation_status),
+        _row("RotateKeyOnDemand", rotation.rotate_key_on_demand),
+        _row("ListKeyRotations", rotation.list_key_rotations),
+        _row("ScheduleKeyDeletion", keys.schedule_key_deletion),
+        _row("CancelKeyDeletion", keys.cancel_key_deletion),
     ]
 )
