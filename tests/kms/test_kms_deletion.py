@@ -1,13 +1,9 @@
-"""ScheduleKeyDeletion and CancelKeyDeletion through boto3's kms client (and the AWS CLI) on a server
+"""ScheduleKeyDeletion and CancelKeyDeletion through boto3's kms client on a server
 whose clock the tests move: the pending window, a key pending deletion refusing every use, cancelling
 (the key comes back Disabled), and destruction once the clock passes DeletionDate."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -121,24 +117,3 @@ def test_past_the_deletion_date_the_key_its_aliases_and_its_ciphertexts_are_gone
     with pytest.raises(ClientError) as exc:
         kms.decrypt(CiphertextBlob=blob)
     assert _code(exc) == ("InvalidCiphertextException", 400)
-
-
-def test_aws_cli_schedule_and_cancel_key_deletion(moved: ServerInfo) -> None:
-    aws = shutil.which("aws")
-    if aws is None:
-        pytest.fail("the AWS CLI is not on PATH (scripts/test installs awscli)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID=MAIN_KEY, AWS_SECRET_ACCESS_KEY=MAIN_SECRET, AWS_DEFAULT_REGION="us-east-1",
-               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="")
-
-    def run(*args: str) -> dict[str, object]:
-        proc = subprocess.run([aws, "--endpoint-url", moved.endpoint, "--output", "json", "kms", *args], env=env, capture_output=True, text=True, timeout=60)
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout) if proc.stdout.strip() else {}
-
-    key_id = str(run("create-key")["KeyMetadata"]["KeyId"])  # type: ignore[index]
-    scheduled = run("schedule-key-deletion", "--key-id", key_id, "--pending-window-in-days", "7")
-    assert scheduled["KeyState"] == "PendingDeletion" and scheduled["PendingWindowInDays"] == 7
-    assert run("describe-key", "--key-id", key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"  # type: ignore[index]
-    run("cancel-key-deletion", "--key-id", key_id)
-    assert run("describe-key", "--key-id", key_id)["KeyMetadata"]["KeyState"] == "Disabled"  # type: ignore[index]

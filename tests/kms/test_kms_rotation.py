@@ -1,14 +1,10 @@
-"""Key rotation through boto3's kms client (and the AWS CLI) on a server whose clock the tests move:
+"""Key rotation through boto3's kms client on a server whose clock the tests move:
 Enable/Disable/GetKeyRotationStatus, RotateKeyOnDemand, ListKeyRotations, automatic rotation when the
 clock passes NextRotationDate, and older material still decrypting."""
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import struct
-import subprocess
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -186,25 +182,3 @@ def test_rotation_of_an_unknown_key_is_not_found(kms) -> None:  # type: ignore[n
     with pytest.raises(ClientError) as exc:
         kms.enable_key_rotation(KeyId="11111111-2222-3333-4444-555555555555")
     assert _code(exc) == ("NotFoundException", 400)
-
-
-def test_aws_cli_rotation_commands(moved: ServerInfo, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    aws = shutil.which("aws")
-    if aws is None:
-        pytest.fail("the AWS CLI is not on PATH (scripts/test installs awscli)")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID=MAIN_KEY, AWS_SECRET_ACCESS_KEY=MAIN_SECRET, AWS_DEFAULT_REGION="us-east-1",
-               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true", AWS_PAGER="")
-
-    def run(*args: str) -> dict[str, object]:
-        proc = subprocess.run([aws, "--endpoint-url", moved.endpoint, "--output", "json", "kms", *args], env=env, capture_output=True, text=True, timeout=60)
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout) if proc.stdout.strip() else {}
-
-    key = str(run("create-key")["KeyMetadata"]["KeyId"])  # type: ignore[index]
-    run("enable-key-rotation", "--key-id", key, "--rotation-period-in-days", "180")
-    status = run("get-key-rotation-status", "--key-id", key)
-    assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 180
-    run("rotate-key-on-demand", "--key-id", key)
-    rotations = run("list-key-rotations", "--key-id", key)["Rotations"]
-    assert [r["RotationType"] for r in rotations] == ["ON_DEMAND"]  # type: ignore[union-attr, index]
