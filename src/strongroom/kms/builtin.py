@@ -267,12 +267,19 @@ class BuiltinKms:
         """The plaintext of a blob ``key`` sealed; InvalidCiphertextException for any mismatch."""
         _owned(grant, key)
         _usable(key)
+        invalid = KmsError("InvalidCiphertextException", "The ciphertext or its encryption context is not valid.")
         try:
-            # The generation the blob names; a wrong root key is the server's failure, not the caller's.
-            material = self._material(key, kmsblob.read_header(blob).generation)
+            generation = kmsblob.read_header(blob).generation
+        except IntegrityError:
+            raise invalid from None
+        try:
+            material = self._material(key, generation)  # a wrong root key is the server's failure, not the caller's
+        except KeyUnavailable:  # a generation this key never had
+            raise invalid from None
+        try:
             return kmsblob.open_ciphertext(material, blob, encode_context(context))
-        except (IntegrityError, KeyUnavailable):
-            raise KmsError("InvalidCiphertextException", "The ciphertext or its encryption context is not valid.") from None
+        except IntegrityError:
+            raise invalid from None
 
     def generate_data_key_bytes(self, grant: Grant, key: KmsKey, size: int, context: Mapping[str, str]) -> tuple[bytes, bytes]:
         """(plaintext data key of ``size`` bytes, its ciphertext blob under ``key``)."""
