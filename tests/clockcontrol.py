@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlencode
 
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, start_server, stop_server
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, running_server
 from rawclient import RawResponse, signed_request
 
 __all__ = ["CLOCK_ENV", "DAY_SECONDS", "running_movable_server", "clock_request", "set_offset", "advance", "offset", "server_now"]
@@ -56,10 +53,5 @@ def advance(server: ServerInfo, days: float = 0, seconds: float = 0) -> float:
 @contextlib.contextmanager
 def running_movable_server(extra_env: dict[str, str] | None = None) -> Iterator[ServerInfo]:
     """A server of its own (one worker process: the offset is per process) whose clock tests may move."""
-    root = Path(tempfile.mkdtemp(prefix="strongroom-clock-"))
-    info = start_server(root / "data", {**CLOCK_ENV, **(extra_env or {})})
-    try:
+    with running_server({**CLOCK_ENV, **(extra_env or {})}) as info:
         yield info
-    finally:
-        stop_server(info)
-        shutil.rmtree(root, ignore_errors=True)
