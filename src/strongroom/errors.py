@@ -102,6 +102,7 @@ ERROR_TABLE: Mapping[str, tuple[int, str]] = {
     "KMSInternalException": (500, "An internal error occurred."),
     "KMSInvalidStateException": (400, "The KMS key is not in a valid state for this operation."),
     "LimitExceededException": (400, "A limit was exceeded."),
+    "MalformedPolicyDocumentException": (400, "The policy document is not valid."),
     "MissingAuthenticationTokenException": (403, "Missing Authentication Token"),
     "NotAuthorizedException": (400, "You are not authorized to perform this operation."),
     "NotFoundException": (400, "The specified entity or resource could not be found."),

@@ -16,21 +16,22 @@ _ISSUER_TOKEN = object()
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """The principal, account and action that were allowed."""
+    """The principal, account and action that were allowed, and on which resource ("*": account-wide)."""
 
     principal_arn: str
     account_id: str
     action: str
     _token: object
+    resource: str = "*"
 
     def __post_init__(self) -> None:
         if self._token is not _ISSUER_TOKEN:
             raise TypeError("Grant is issued by authorisation only")
 
     @classmethod
-    def _issue(cls, principal_arn: str, account_id: str, action: str) -> Grant:
+    def _issue(cls, principal_arn: str, account_id: str, action: str, resource: str = "*") -> Grant:
         """Issued by strongroom.policy (the one evaluation function) only."""
-        return cls(principal_arn, account_id, action, _ISSUER_TOKEN)
+        return cls(principal_arn, account_id, action, _ISSUER_TOKEN, resource)
 
     @classmethod
     def for_worker(cls, worker: str, account_id: str) -> Grant:

@@ -15,6 +15,8 @@ from ..config import Settings
 from ..errors import S3Error
 from ..grant import Grant
 from ..kms.builtin import BuiltinKms
+from ..kms.caller import KmsCaller, s3_via_service
+from ..kms.key_policy import S3_CALLER
 from ..policy import ACCOUNT_PRINCIPAL, ANONYMOUS, Caller, PolicySet, authorize
 from ..policy import RequestContext as PolicyRequest
 from ..service.accounts import Accounts
@@ -83,7 +85,10 @@ class RequestContext:
         p = self.principal
         caller = Caller(arn=p.arn, account=p.account.account_id, canonical_id=p.account.canonical_id) if p else ANONYMOUS
         policies = PolicySet(identity=(ACCOUNT_PRINCIPAL,) if p else ())
-        return authorize(PolicyRequest(action, resource_arn, caller, owner), policies)
+        grant = authorize(PolicyRequest(action, resource_arn, caller, owner), policies)
+        # KMS keys S3 uses for this request are used for its caller, via S3 (their key policies decide).
+        S3_CALLER.set(KmsCaller(caller.arn, caller.account, via_service=s3_via_service(self.services.settings.region)))
+        return grant
 
     def authorize_service(self, req: S3Request) -> Grant:
         """Authorise a service-level operation (ListBuckets, CreateBucket)."""

@@ -4,13 +4,16 @@ Pure domain: no HTTP, no JSON. Key material is stored only sealed by the server'
 the key id); ciphertexts are crypto.kmsblob blobs naming their key, with the caller's encryption
 context bound as associated data. Every method that changes a key or uses its material takes the
 Grant authorisation issued for that key, and keys are looked up in the caller's account only: a
-principal sees and uses only its own account's keys.
+principal sees its own account's keys by id and alias; another account's key is reached by its ARN,
+and then only as far as its key policy allows (kms/key_policy.py).
 Rotation and the deletion window (kms/lifecycle.py holds their rules) are applied lazily whenever a
 key is looked up, so what a (moved) clock has made due is done before the key is used.
-TODO(#3): key policies and grants (cross-account use of a key ARN).
+TODO(#5): grants.
 
 Also a kms.provider.KeyProvider (wrapped keys are KMS ciphertext blobs), so SSE-KMS can use it;
-that path trusts its caller to have authorised the key use. Methods block: call them off the loop.
+that path evaluates the key policy for the S3 caller (key_policy.S3_CALLER) when it generates a data
+key; reads are evaluated before any key, cached or not, is used (service/sse.py check_keys_usable).
+Methods block: call them off the loop.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from ..grant import Grant
 from ..meta import schema
 from ..meta.engine import MetaStore
 from . import lifecycle
+from .key_policy import KeyPolicies
 from .lifecycle import Rotation, RotationType
 from .lifecycle import material_context as _material_context
 from .provider import KeyDescription, KeyUnavailable, WrappedKey
@@ -115,6 +119,7 @@ class BuiltinKms:
         self._root = root_key
         self._meta = meta
         self.region = region
+        self.policies = KeyPolicies(meta)
 
     # -- lookups (read-only; authorisation needs the key first) ------------------------------------
 
@@ -136,13 +141,13 @@ class BuiltinKms:
         """The key a KeyId names (key id, key ARN, alias name, alias ARN) for a caller of ``account_id``.
 
         Bare ids and alias names are looked up in the caller's account (AWS's rule), so another
-        account's key is NotFoundException; another account's key ARN is AccessDeniedException.
+        account's key is NotFoundException; a key or alias ARN names its account, and whether the
+        caller may use that key is its key policy's decision, taken after this lookup.
         """
         arn = _ARN_PATTERN.fullmatch(ref)
         if arn is not None:
             region, owner, resource = arn.groups()
-            if owner != account_id:
-                raise KmsError("AccessDeniedException", f"The caller is not authorized to use {ref}")  # TODO(#3): key policies
+            account_id = owner
             if region != self.region:
                 raise _not_found(ref)
             ref = resource.removeprefix("key/")
@@ -167,14 +172,13 @@ class BuiltinKms:
         key = self._get(header.key_id)
         if key is None:
             raise KmsError("InvalidCiphertextException", "The ciphertext refers to a KMS key that does not exist.")
-        if key.account_id != account_id:
-            raise KmsError("AccessDeniedException", f"The caller is not authorized to use {key.arn}")  # TODO(#3)
-        return key
+        return key  # whose it is and whether the caller may use it: the key policy's decision
 
     # -- keys ---------------------------------------------------------------------------------------
 
-    def create_key(self, grant: Grant, description: str, tags: Mapping[str, str]) -> KmsKey:
-        """A new Enabled key with fresh random material, sealed by the root key."""
+    def create_key(self, grant: Grant, description: str, tags: Mapping[str, str], policy: str | None = None) -> KmsKey:
+        """A new Enabled key with fresh random material, sealed by the root key; ``policy``: a validated
+        key policy document (None: the default key policy)."""
         _check_tags(tags)
         key_id = str(uuid.uuid4())
         key = KmsKey(key_id, grant.account_id, self.key_arn(grant.account_id, key_id), description, KeyState.ENABLED, clock.now_seconds())
@@ -184,7 +188,7 @@ class BuiltinKms:
             conn.execute(
                 schema.kms_keys.insert().values(
                     key_id=key.key_id, account_id=key.account_id, arn=key.arn, description=description,
-                    state=key.state.value, created=key.created, key_material=sealed,
+                    state=key.state.value, created=key.created, key_material=sealed, policy=policy,
                 )
             )
             for tag_key, tag_value in tags.items():
@@ -401,6 +405,7 @@ class BuiltinKms:
 
     def wrap(self, key_id: str | None, key: DataKey, context: Mapping[str, str]) -> WrappedKey:
         kms_key = self._provider_key(key_id)
+        self.policies.check_s3_use(kms_key.arn, "kms:GenerateDataKey", context)
         blob = kmsblob.seal_ciphertext(self._material(kms_key), kms_key.key_id, kms_key.generation, key.reveal_secret_bytes(), encode_context(context))
         return WrappedKey(BUILTIN_PROVIDER, kms_key.arn, blob)
 
@@ -557,8 +562,9 @@ class BuiltinKms:
 
 
 def _owned(grant: Grant, key: KmsKey) -> None:
-    """Defence in depth: a grant of one account never reaches another account's key."""
-    if grant.account_id != key.account_id:
+    """Defence in depth: a grant of one account reaches another account's key only when it was
+    issued for that very key (its key policy allowed the caller)."""
+    if grant.account_id != key.account_id and grant.resource != key.arn:
         raise KmsError("AccessDeniedException", f"The caller is not authorized to use {key.arn}")
 
 

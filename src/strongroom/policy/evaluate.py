@@ -145,4 +145,4 @@ def authorize(context: RequestContext, policies: PolicySet, *, error: str = "Acc
     caller = context.caller
     principal = caller.arn or caller.service or caller.federated or "anonymous"
     account = caller.account or context.resource_account or ""
-    return Grant._issue(principal, account, context.action)
+    return Grant._issue(principal, account, context.action, context.resource)

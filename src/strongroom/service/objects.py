@@ -36,7 +36,15 @@ from .model import (
     stored_blobs,
 )
 from .sealing import BodyChecks, read_extents, seal_stream
-from .sse import SSE_S3, CustomerKey, Encryption, check_customer_key, check_keys_usable, customer_providers
+from .sse import (
+    SSE_S3,
+    CustomerKey,
+    Encryption,
+    KeyRead,
+    check_customer_key,
+    check_keys_usable,
+    customer_providers,
+)
 from .storage import Storage
 
 __all__ = ["Objects", "validate_key", "Conditions", "MAX_PUT_BYTES", "USER_METADATA_MAX_BYTES"]
@@ -255,7 +263,7 @@ class Objects:
         encryption = Encryption.from_headers(version.headers)
         providers = customer_providers(self._s.providers, customer_key)
         kms_keys = {(e.key.provider, e.key.key_id) for e in version.extents if e.key.provider not in (self._s.sse_s3.name, "customer")}
-        await check_keys_usable(self._s.providers, kms_keys)
+        await check_keys_usable(self._s.providers, kms_keys, KeyRead(self._meta, version.bucket, object_context(version.bucket, version.key, encryption)))
         async for piece in read_extents(
             version.extents,
             blobs=self._s.blobs,

@@ -10,6 +10,7 @@ IntegrityError, never bytes (invariant 5).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -135,8 +136,9 @@ async def seal_stream(
     loop = asyncio.get_running_loop()
     # Key generation, nonces and the file create all draw on the system's random source or disk:
     # one thread hop for all of them (invariant 8).
+    # The request's context goes along: a KMS provider records its key use for the request's caller.
     blob_id, wrapped, sealer, writer = await loop.run_in_executor(
-        _pool, _start_blob, blobs, provider, provider_key_id, context, segment_bytes, inline_max_bytes
+        _pool, contextvars.copy_context().run, _start_blob, blobs, provider, provider_key_id, context, segment_bytes, inline_max_bytes
     )
     work = _SegmentWork(sealer, writer, checks)
     pending: asyncio.Future[None] | None = None

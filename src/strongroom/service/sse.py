@@ -30,10 +30,12 @@ from dataclasses import dataclass, replace
 from ..crypto.customer_keys import CUSTOMER_KEY_ALGORITHM, fingerprint, matches
 from ..crypto.keys import DataKey
 from ..errors import S3Error
-from ..kms.bucket_keys import BUCKET_KEY_PROVIDER, BucketKeys
+from ..kms.bucket_keys import BUCKET_KEY_PROVIDER, BucketKeys, bucket_key_context
 from ..kms.builtin import BUILTIN_PROVIDER, BuiltinKms, KeyState, KmsError, KmsKey
 from ..kms.customer import CUSTOMER_PROVIDER, CustomerKeyProvider
+from ..kms.key_policy import KeyPolicies
 from ..kms.provider import KeyProvider, KeyUnavailable
+from ..meta.engine import MetaStore
 from .model import SseMode
 
 __all__ = [
@@ -49,6 +51,7 @@ __all__ = [
     "decode_user_context",
     "resolve_encryption",
     "check_keys_usable",
+    "KeyRead",
     "AWS_S3_ALIAS",
     "BucketEncryption",
     "BLOCKED_SSE_C",
@@ -348,7 +351,7 @@ async def resolve_encryption(kms: BuiltinKms, account_id: str, request: SseReque
     return await asyncio.to_thread(_resolve_sync, kms, account_id, request)
 
 
-def _check_sync(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]]) -> None:
+def _check_sync(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]], read: KeyRead | None) -> None:
     for provider_name, key_id in refs:
         try:
             description = providers[provider_name].describe(key_id)  # a bucket key describes its KMS key
@@ -359,9 +362,24 @@ def _check_sync(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]]
             raise S3Error("KMS.DisabledException", f"{name} is disabled.")
         if state != KeyState.ENABLED.value:
             raise S3Error("KMS.KMSInvalidStateException", f"{name} is not in a valid state for this operation.")
+        if read is not None and description.key_id is not None:
+            # kms:Decrypt for the request's caller, with the context S3 gives KMS (a bucket key's: the bucket's).
+            context = bucket_key_context(read.bucket) if provider_name == BUCKET_KEY_PROVIDER else read.context
+            KeyPolicies(read.meta).check_s3_use(description.key_id, "kms:Decrypt", context)
 
 
-async def check_keys_usable(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]]) -> None:
-    """Reading needs every KMS key that wraps the version's data keys to be usable (AWS: KMS.DisabledException)."""
+@dataclass(frozen=True, slots=True)
+class KeyRead:
+    """A read the key policies must allow: the object's bucket and encryption context."""
+
+    meta: MetaStore
+    bucket: str
+    context: Mapping[str, str]
+
+
+async def check_keys_usable(providers: Mapping[str, KeyProvider], refs: set[tuple[str, str]], read: KeyRead | None = None) -> None:
+    """Reading needs every KMS key that wraps the version's data keys to be usable (AWS: KMS.DisabledException)
+    and, for ``read``, its key policy to allow the caller kms:Decrypt (403 AccessDenied), whether or not
+    an unwrapped key is cached."""
     if refs:
-        await asyncio.to_thread(_check_sync, providers, refs)
+        await asyncio.to_thread(_check_sync, providers, refs, read)

@@ -34,7 +34,7 @@ def _check_algorithm(p: Params, name: str = "EncryptionAlgorithm") -> None:
 
 async def _ciphertext_key(p: Params, ctx: KmsContext, blob: bytes, key_member: str) -> KmsKey:
     """The key a ciphertext names; if the caller named one too, it must be that key."""
-    key = await ctx.run(ctx.kms.key_of_ciphertext, ctx.account_id, blob)
+    key = await ctx.key_of_ciphertext(blob)
     ref = p.optional_string(key_member)
     if ref is not None and (await ctx.resolve(ref)).key_id != key.key_id:
         raise S3Error("IncorrectKeyException", "The key ID in the request does not identify a KMS key that can perform this operation.")
@@ -48,7 +48,7 @@ async def encrypt(p: Params, ctx: KmsContext) -> dict[str, object] | None:
     context = p.string_map("EncryptionContext")
     _check_algorithm(p)
     key = await ctx.resolve(ref)
-    blob = await ctx.run(ctx.kms.encrypt, ctx.authorize(key), key, plaintext, context)
+    blob = await ctx.run(ctx.kms.encrypt, ctx.authorize(key, encryption_context=context), key, plaintext, context)
     return {"CiphertextBlob": _b64(blob), "KeyId": key.arn, "EncryptionAlgorithm": SYMMETRIC_DEFAULT}
 
 
@@ -58,7 +58,7 @@ async def decrypt(p: Params, ctx: KmsContext) -> dict[str, object] | None:
     context = p.string_map("EncryptionContext")
     _check_algorithm(p)
     key = await _ciphertext_key(p, ctx, blob, "KeyId")
-    plaintext = await ctx.run(ctx.kms.decrypt, ctx.authorize(key), key, blob, context)
+    plaintext = await ctx.run(ctx.kms.decrypt, ctx.authorize(key, encryption_context=context), key, blob, context)
     return {"KeyId": key.arn, "Plaintext": _b64(plaintext), "EncryptionAlgorithm": SYMMETRIC_DEFAULT}
 
 
@@ -71,8 +71,8 @@ async def re_encrypt(p: Params, ctx: KmsContext) -> dict[str, object] | None:
     _check_algorithm(p, "DestinationEncryptionAlgorithm")
     destination = await ctx.resolve(p.string("DestinationKeyId"))
     source = await _ciphertext_key(p, ctx, blob, "SourceKeyId")
-    from_grant = ctx.authorize(source, "kms:ReEncryptFrom")
-    to_grant = ctx.authorize(destination, "kms:ReEncryptTo")
+    from_grant = ctx.authorize(source, "kms:ReEncryptFrom", encryption_context=source_context)
+    to_grant = ctx.authorize(destination, "kms:ReEncryptTo", encryption_context=destination_context)
     plaintext = await ctx.run(ctx.kms.decrypt, from_grant, source, blob, source_context)
     new_blob = await ctx.run(ctx.kms.encrypt, to_grant, destination, plaintext, destination_context)
     return {
@@ -103,7 +103,7 @@ async def _generate(p: Params, ctx: KmsContext) -> tuple[KmsKey, bytes, bytes]:
     size = _data_key_size(p)
     context = p.string_map("EncryptionContext")
     key = await ctx.resolve(ref)
-    plaintext, blob = await ctx.run(ctx.kms.generate_data_key_bytes, ctx.authorize(key), key, size, context)
+    plaintext, blob = await ctx.run(ctx.kms.generate_data_key_bytes, ctx.authorize(key, encryption_context=context), key, size, context)
     return key, plaintext, blob
 
 

@@ -18,7 +18,7 @@ KMS_CODES = frozenset(
     {
         "AccessDeniedException", "AlreadyExistsException", "DisabledException", "IncompleteSignatureException",
         "IncorrectKeyException", "InvalidCiphertextException", "InvalidKeyUsageException", "InvalidMarkerException",
-        "InvalidSignatureException", "KMSInternalException", "KMSInvalidStateException", "LimitExceededException",
+        "InvalidSignatureException", "KMSInternalException", "KMSInvalidStateException", "LimitExceededException", "MalformedPolicyDocumentException",
         "MissingAuthenticationTokenException", "NotAuthorizedException", "NotFoundException", "SerializationException",
         "TagException", "UnknownOperationException", "UnrecognizedClientException", "UnsupportedOperationException",
         "ValidationException",

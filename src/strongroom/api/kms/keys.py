@@ -5,8 +5,10 @@ from __future__ import annotations
 from ...errors import S3Error
 from ...kms import lifecycle
 from ...kms.builtin import KeyState, KmsKey
+from ...kms.key_policy import key_use_context
 from .context import KmsContext
 from .params import Params
+from .policies import POLICY_MAX_CHARS, check_lockout, validated_policy
 
 __all__ = [
     "create_key", "describe_key", "list_keys", "enable_key", "disable_key", "schedule_key_deletion", "cancel_key_deletion",
@@ -17,6 +19,7 @@ SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 DESCRIPTION_MAX_CHARS = 8192
 LIST_LIMIT_MAX = 1000
 LIST_LIMIT_DEFAULT = 100
+NEW_KEY_ID = "00000000-0000-0000-0000-000000000000"  # stands for a key CreateKey has not made yet
 
 
 def key_metadata(key: KmsKey) -> dict[str, object]:
@@ -53,10 +56,14 @@ async def create_key(p: Params, ctx: KmsContext) -> dict[str, object] | None:
             raise S3Error("UnsupportedOperationException", f"{name} {value} is not supported; only {supported}.")
     if p.flag("MultiRegion"):
         raise S3Error("UnsupportedOperationException", "Multi-Region keys are not supported.")
-    # TODO(#3): key policies (Policy is accepted and not yet stored or evaluated).
     tags = p.tags("Tags")
+    policy = p.optional_string("Policy", POLICY_MAX_CHARS)
+    bypass = p.flag("BypassPolicyLockoutSafetyCheck")
     grant = ctx.authorize(None)
-    key = await ctx.run(ctx.kms.create_key, grant, description, tags)
+    if policy is not None:  # the lockout check as for PutKeyPolicy, on the key about to exist
+        new_key_arn = ctx.kms.key_arn(ctx.account_id, NEW_KEY_ID)
+        check_lockout(validated_policy(policy), key_use_context(ctx.caller, new_key_arn, ctx.account_id, "kms:PutKeyPolicy"), bypass)
+    key = await ctx.run(ctx.kms.create_key, grant, description, tags, policy)
     return {"KeyMetadata": key_metadata(key)}
 
 

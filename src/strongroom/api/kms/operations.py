@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from . import aliases, encryption, keys, rotation, tags
+from . import aliases, encryption, keys, policies, rotation, tags
 from .context import KmsContext
 from .params import Params
 
@@ -56,5 +56,8 @@ KMS_OPERATIONS: Mapping[str, KmsOperation] = dict(
         _row("ListKeyRotations", rotation.list_key_rotations),
         _row("ScheduleKeyDeletion", keys.schedule_key_deletion),
         _row("CancelKeyDeletion", keys.cancel_key_deletion),
+        _row("GetKeyPolicy", policies.get_key_policy),
+        _row("PutKeyPolicy", policies.put_key_policy),
+        _row("ListKeyPolicies", policies.list_key_policies),
     ]
 )
