@@ -11,6 +11,7 @@ from enum import Enum
 from typing import TYPE_CHECKING
 
 from .s3 import (
+    acl,
     attributes,
     bucket,
     bucket_policy,
@@ -84,6 +85,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GetBucketEncryption", "GET", B, encryption.get_bucket_encryption, _always("s3:GetEncryptionConfiguration"), ("encryption",)),
     Operation("PutBucketEncryption", "PUT", B, encryption.put_bucket_encryption, _always("s3:PutEncryptionConfiguration"), ("encryption",)),
     Operation("DeleteBucketEncryption", "DELETE", B, encryption.delete_bucket_encryption, _always("s3:PutEncryptionConfiguration"), ("encryption",)),
+    Operation("GetBucketAcl", "GET", B, acl.get_bucket_acl, _always("s3:GetBucketAcl"), ("acl",)),
+    Operation("PutBucketAcl", "PUT", B, acl.put_bucket_acl, _always("s3:PutBucketAcl"), ("acl",)),
     Operation("GetBucketPolicy", "GET", B, bucket_policy.get_bucket_policy, _always("s3:GetBucketPolicy"), ("policy",)),
     Operation("PutBucketPolicy", "PUT", B, bucket_policy.put_bucket_policy, _always("s3:PutBucketPolicy"), ("policy",)),
     Operation("DeleteBucketPolicy", "DELETE", B, bucket_policy.delete_bucket_policy, _always("s3:DeleteBucketPolicy"), ("policy",)),
@@ -104,6 +107,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("HeadObject", "HEAD", OBJ, object.head_object, _versioned("s3:GetObject", "s3:GetObjectVersion")),
     Operation("GetObjectAttributes", "GET", OBJ, attributes.get_object_attributes, _versioned("s3:GetObjectAttributes", "s3:GetObjectVersionAttributes"), ("attributes",)),
     Operation("DeleteObject", "DELETE", OBJ, object.delete_object, _versioned("s3:DeleteObject", "s3:DeleteObjectVersion")),
+    Operation("GetObjectAcl", "GET", OBJ, acl.get_object_acl, _versioned("s3:GetObjectAcl", "s3:GetObjectVersionAcl"), ("acl",)),
+    Operation("PutObjectAcl", "PUT", OBJ, acl.put_object_acl, _versioned("s3:PutObjectAcl", "s3:PutObjectVersionAcl"), ("acl",)),
     Operation("GetObjectTagging", "GET", OBJ, tagging.get_object_tagging, _versioned("s3:GetObjectTagging", "s3:GetObjectVersionTagging"), ("tagging",)),
     Operation("PutObjectTagging", "PUT", OBJ, tagging.put_object_tagging, _versioned("s3:PutObjectTagging", "s3:PutObjectVersionTagging"), ("tagging",)),
     Operation("DeleteObjectTagging", "DELETE", OBJ, tagging.delete_object_tagging, _versioned("s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging"), ("tagging",)),

@@ -102,6 +102,11 @@ class Accounts:
         t = schema.accounts
         return self._meta.read_sync(lambda c: _account(c.execute(select(t).where(t.c.account_id == account_id)).first()))
 
+    def by_canonical_id_sync(self, canonical_id: str) -> Account | None:
+        """An account by canonical user id (ACL grantees name accounts so)."""
+        t = schema.accounts
+        return self._meta.read_sync(lambda c: _account(c.execute(select(t).where(t.c.canonical_id == canonical_id)).first()))
+
     # -- users ---------------------------------------------------------------------------------
     def create_user_sync(self, account: Account, user_name: str) -> None:
         """Add an IAM-style user to an account."""

@@ -21,6 +21,7 @@ from ..errors import S3Error
 from ..grant import Grant
 from ..meta import schema
 from ..meta.engine import MetaStore
+from .acl import ACL_HEADER
 from .blobrefs import mark_garbage, mark_live
 from .buckets import require_in
 from .model import (
@@ -330,6 +331,24 @@ class Objects:
             )
             if result.rowcount == 0:
                 raise S3Error("NoSuchKey", resource=version.key)
+
+        await self._meta.write(transaction)
+
+
+    async def put_acl(self, grant: Grant, version: ObjectVersion, acl_document: str | None) -> None:
+        """Replace an object version's ACL (kept with its stored headers; None: the private default)."""
+        o = schema.objects
+        where = (o.c.bucket == version.bucket) & (o.c.key == version.key) & (o.c.version_id == version.version_id)
+
+        def transaction(conn: Connection) -> None:
+            row = conn.execute(select(o.c.headers).where(where)).first()
+            if row is None:
+                raise S3Error("NoSuchKey", resource=version.key)
+            headers = json.loads(row.headers)
+            headers.pop(ACL_HEADER, None)
+            if acl_document is not None:
+                headers[ACL_HEADER] = acl_document
+            conn.execute(o.update().where(where).values(headers=json.dumps(headers)))
 
         await self._meta.write(transaction)
 

@@ -8,6 +8,7 @@ from ..context import RequestContext
 from ..request import S3Request
 from ..response import Response, empty_response, xml_response
 from ..xml import child_text, parse_xml, strip_ns
+from .acl import new_bucket_acl
 
 __all__ = ["create_bucket", "head_bucket", "delete_bucket", "get_bucket_location"]
 
@@ -31,6 +32,7 @@ async def create_bucket(req: S3Request, ctx: RequestContext) -> Response:
     ownership = ObjectOwnership.parse(req.headers.get("x-amz-object-ownership", settings.new_bucket_object_ownership))
     configs = new_bucket_configs(settings.new_bucket_block_public_access, ownership)
     grant = ctx.authorize_service(req)
+    configs.update(await new_bucket_acl(req, ctx, grant.account_id, ownership, settings.new_bucket_block_public_access))
     bucket = await ctx.buckets.create(grant, req.bucket, region, configs)
     return empty_response(200, {"location": f"/{bucket.name}"})
 

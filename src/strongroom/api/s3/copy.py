@@ -15,6 +15,7 @@ from ..context import RequestContext
 from ..httpdates import iso8601
 from ..request import S3Request
 from ..response import Response, xml_response
+from .acl import write_acl_headers
 from .copysource import COPY_SOURCE_HEADER, check_copy_source_conditions, parse_copy_source
 from .headers import (
     COPY_SOURCE_SSEC_PREFIX,
@@ -77,6 +78,7 @@ async def copy_object(req: S3Request, ctx: RequestContext) -> Response:
         raise S3Error("InvalidRequest", "The source of a copy request may not specifically refer to a delete marker by version id.")
     check_customer_key(source.headers, source_key)
     check_copy_source_conditions(req.headers, source)
+    request_headers.update(await write_acl_headers(req, ctx, bucket))  # a copy gets the request's ACL, never the source's
     encryption = await ctx.encryption(sse, bucket)
     plan = CopyPlan(
         source=source, bucket=bucket, key=key,

@@ -23,7 +23,6 @@ from ...service.sse import (
     SSE_HEADER,
     SSE_KMS_KEY_HEADER,
     SSEC_ALGORITHM_HEADER,
-    SSEC_FINGERPRINT_HEADER,
     SSEC_KEY_MD5_HEADER,
     UNSTATED,
     CustomerKey,
@@ -192,7 +191,8 @@ def stored_headers(req: S3Request) -> dict[str, str]:
 
 def object_response_headers(req: S3Request, version: ObjectVersion) -> dict[str, str]:
     """Headers of a GET/HEAD response (before range and length)."""
-    h = {k: v for k, v in version.headers.items() if not k.startswith("x-amz-checksum") and k != SSEC_FINGERPRINT_HEADER}
+    # x-strongroom-* entries are the server's own records (SSE-C fingerprint, ACL), never sent.
+    h = {k: v for k, v in version.headers.items() if not k.startswith(("x-amz-checksum", "x-strongroom-"))}
     h["etag"] = version.etag
     h["last-modified"] = http_date(version.last_modified)
     h["accept-ranges"] = "bytes"

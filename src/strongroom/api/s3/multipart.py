@@ -36,6 +36,7 @@ from ..httpdates import iso8601
 from ..request import S3Request
 from ..response import Response, empty_response, xml_response
 from ..xml import Node, child_text, children, parse_xml, strip_ns
+from .acl import write_acl_headers
 from .copysource import (
     COPY_SOURCE_HEADER,
     COPY_SOURCE_RANGE_HEADER,
@@ -114,6 +115,7 @@ async def create_multipart_upload(req: S3Request, ctx: RequestContext) -> Respon
     tags = parse_tagging_header(req.headers.get("x-amz-tagging"))
     checksum = _requested_checksum(req)
     grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize (then resolve the KMS key)
+    headers.update(await write_acl_headers(req, ctx, bucket))
     encryption = await ctx.encryption(sse, bucket)
     initiator = ctx.principal.arn if ctx.principal is not None else "anonymous"
     upload = await ctx.uploads.create(  # 3. service

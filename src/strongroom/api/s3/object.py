@@ -13,6 +13,7 @@ from ..httpdates import parse_http_date_or_none
 from ..ranges import parse_range
 from ..request import S3Request
 from ..response import Response, empty_response
+from .acl import write_acl_headers
 from .deletes import delete_objects
 from .headers import (
     body_checks,
@@ -51,6 +52,7 @@ async def put_object(req: S3Request, ctx: RequestContext) -> Response:
     check_put_length(req)
     conditions = _put_conditions(req)
     grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize (then resolve the KMS key)
+    headers.update(await write_acl_headers(req, ctx, bucket))
     encryption = await ctx.encryption(sse, bucket)
     version = await ctx.objects.put(  # 3. service
         grant, bucket, key, req.body(), headers=headers, tags=tags, checks=checks, conditions=conditions, encryption=encryption

@@ -25,6 +25,7 @@ from ..formdata import Field, FileData, FileEnd, FileStart, FormDataParser, Form
 from ..request import S3Request
 from ..response import Response, empty_response
 from ..xml import render_xml
+from .acl import write_acl_headers
 from .headers import body_checks, parse_sse_request, sse_response_headers, stored_headers
 from .tagging import parse_tagging_xml
 
@@ -36,7 +37,6 @@ _SUCCESS_STATUSES = {"200": 200, "201": 201, "204": 204}
 _CONTENT_FIELDS = frozenset({"content-type", "cache-control", "content-disposition", "content-encoding", "content-language", "expires"})
 # x-amz-* fields that are about the form's signature or framing, not the object.
 _NOT_HEADERS = frozenset({"x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature", "x-amz-security-token", "x-amz-trailer", "x-amz-content-sha256"})
-_CANNED_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read", "aws-exec-read", "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write"})
 # Bytes read after the file part (the closing delimiter, ignored fields) before giving up on reuse.
 MAX_EPILOGUE_BYTES = 64 * 1024
 
@@ -104,15 +104,6 @@ def _object_key(fields: dict[str, str], start: FileStart) -> ObjectKey:
     return validate_key(fields["key"].replace("${filename}", start.filename or ""))
 
 
-def _check_acl(fields: dict[str, str]) -> None:
-    acl = fields.get("acl")
-    if acl is None or acl == "private":
-        return
-    if acl in _CANNED_ACLS:
-        raise S3Error("NotImplemented", f"The canned ACL {acl!r} is not available yet; only 'private' is.")
-    raise S3Error("InvalidArgument", None, extra={"ArgumentName": "x-amz-acl", "ArgumentValue": acl})
-
-
 async def _signer(ctx: RequestContext, fields: dict[str, str]) -> tuple[Principal | None, PolicyLimits]:
     """Verify the form's signature and policy; an unsigned form is anonymous (authorisation decides)."""
     creds = form_credentials(fields, allow_sigv2=ctx.services.settings.allow_sigv2)
@@ -126,6 +117,8 @@ async def _signer(ctx: RequestContext, fields: dict[str, str]) -> tuple[Principa
 def _as_headers(req: S3Request, fields: dict[str, str]) -> S3Request:
     """The form's object fields seen as PutObject request headers, so the same rules apply to both."""
     headers = {k: v for k, v in fields.items() if k in _CONTENT_FIELDS or (k.startswith("x-amz-") and k not in _NOT_HEADERS)}
+    if "acl" in fields:
+        headers["x-amz-acl"] = fields["acl"]
     return dataclasses.replace(req, headers=headers, auth=None)
 
 
@@ -146,7 +139,7 @@ async def post_object(req: S3Request, ctx: RequestContext) -> Response:
     grant, bucket = await ctx.authorize_bucket_as(req, principal)  # 2. authorize
     as_put = _as_headers(req, fields)
     headers, checks, sse = stored_headers(as_put), body_checks(as_put), parse_sse_request(as_put)
-    _check_acl(fields)
+    headers.update(await write_acl_headers(as_put, ctx, bucket))
     tags = parse_tagging_xml(fields["tagging"].encode("utf-8")) if "tagging" in fields else None
     encryption = await ctx.encryption(sse, bucket)  # the form's x-amz-server-side-encryption, else the bucket's default
     version = await ctx.objects.put(  # 3. service
