@@ -206,10 +206,18 @@ def test_non_form_post_is_precondition_failed(server: ServerInfo, bucket: str) -
     assert (r.status_code, error_code(r)) == (412, "PreconditionFailed")
 
 
-def test_public_acl_is_not_implemented_and_private_is_accepted(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
-    for acl, status in (("public-read", 501), ("private", 204)):
+def test_acl_field_follows_object_ownership(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    # A new bucket enforces bucket ownership: a public ACL is refused, private is fine.
+    for acl, status in (("public-read", 400), ("private", 204)):
         url, fields = presigned(s3, bucket, key="uploads/acl", fields={"acl": acl})
         assert send(url, fields).status_code == status
+    # With ACLs enabled and no Block Public Access, the form's ACL is the object's.
+    s3.put_bucket_ownership_controls(Bucket=bucket, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+    s3.delete_public_access_block(Bucket=bucket)
+    url, fields = presigned(s3, bucket, key="uploads/acl", fields={"acl": "public-read"})
+    assert send(url, fields).status_code == 204
+    grants = s3.get_object_acl(Bucket=bucket, Key="uploads/acl")["Grants"]
+    assert {"Grantee": {"Type": "Group", "URI": "http://acs.amazonaws.com/groups/global/AllUsers"}, "Permission": "READ"} in grants
 
 
 def test_checksum_field_is_verified(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
