@@ -137,3 +137,24 @@ def test_past_the_deletion_window_objects_are_permanently_unreadable(moved: Serv
     with pytest.raises(ClientError) as exc:
         kms.describe_key(KeyId=key_id)
     assert _code(exc) == ("NotFoundException", 400)
+
+
+@pytest.mark.parametrize("make_unusable", ["disable", "schedule_deletion"])
+def test_upload_part_under_an_unusable_key_answers_the_kms_error_and_works_once_usable(s3, kms, bucket: str, key_id: str, make_unusable: str) -> None:  # type: ignore[no-untyped-def]
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="mpu", ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id)["UploadId"]
+    if make_unusable == "disable":
+        kms.disable_key(KeyId=key_id)
+        expected = ("KMS.DisabledException", 400)
+    else:
+        kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+        expected = ("KMS.KMSInvalidStateException", 400)
+    with pytest.raises(ClientError) as exc:
+        s3.upload_part(Bucket=bucket, Key="mpu", UploadId=upload, PartNumber=1, Body=b"part")
+    assert _code(exc) == expected
+    assert s3.list_parts(Bucket=bucket, Key="mpu", UploadId=upload).get("Parts", []) == []
+    if make_unusable == "schedule_deletion":
+        kms.cancel_key_deletion(KeyId=key_id)
+    kms.enable_key(KeyId=key_id)
+    etag = s3.upload_part(Bucket=bucket, Key="mpu", UploadId=upload, PartNumber=1, Body=b"part")["ETag"]
+    s3.complete_multipart_upload(Bucket=bucket, Key="mpu", UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+    assert s3.get_object(Bucket=bucket, Key="mpu")["Body"].read() == b"part"

@@ -46,7 +46,14 @@ from .checksums import ChecksumAlgorithm, ChecksumType, combine_full_object, com
 from .model import Bucket, Extent, ObjectKey, ObjectVersion, UploadId
 from .objects import Conditions, Objects, object_context, row_to_version, validate_user_metadata
 from .sealing import BodyChecks, SealedWrite, seal_stream
-from .sse import SSE_S3, CustomerKey, Encryption, check_customer_key, with_customer_key
+from .sse import (
+    SSE_S3,
+    CustomerKey,
+    Encryption,
+    check_customer_key,
+    check_kms_key_writable,
+    with_customer_key,
+)
 from .storage import Storage
 from .upload_listing import UploadListing, list_uploads
 from .upload_records import (
@@ -199,6 +206,7 @@ class Uploads:
                 )
         checks.max_bytes = MAX_PART_BYTES
         encryption = with_customer_key(Encryption.from_headers(upload.headers), customer_key)  # every part sealed as the upload said
+        await check_kms_key_writable(self._s.providers, encryption)  # the upload's KMS key may have changed state
         provider, provider_key_id = encryption.provider(self._s.providers, self._s.sse_s3, upload.bucket)
         written = await seal_stream(  # step 2
             body,

@@ -52,6 +52,7 @@ __all__ = [
     "resolve_encryption",
     "check_keys_usable",
     "KeyRead",
+    "check_kms_key_writable",
     "AWS_S3_ALIAS",
     "BucketEncryption",
     "BLOCKED_SSE_C",
@@ -383,3 +384,10 @@ async def check_keys_usable(providers: Mapping[str, KeyProvider], refs: set[tupl
     an unwrapped key is cached."""
     if refs:
         await asyncio.to_thread(_check_sync, providers, refs, read)
+
+
+async def check_kms_key_writable(providers: Mapping[str, KeyProvider], encryption: Encryption) -> None:
+    """A write under an SSE-KMS encryption recorded earlier (an upload's parts) needs its KMS key usable
+    now: KMS.DisabledException, KMS.KMSInvalidStateException or KMS.NotFoundException otherwise, as AWS answers."""
+    if encryption.mode in KMS_MODES and encryption.kms_key_arn is not None:
+        await check_keys_usable(providers, {(BUILTIN_PROVIDER, encryption.kms_key_arn)})
