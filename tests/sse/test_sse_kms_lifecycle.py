@@ -158,3 +158,12 @@ def test_upload_part_under_an_unusable_key_answers_the_kms_error_and_works_once_
     etag = s3.upload_part(Bucket=bucket, Key="mpu", UploadId=upload, PartNumber=1, Body=b"part")["ETag"]
     s3.complete_multipart_upload(Bucket=bucket, Key="mpu", UploadId=upload, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
     assert s3.get_object(Bucket=bucket, Key="mpu")["Body"].read() == b"part"
+
+
+def test_the_accounts_aws_s3_key_rotates_every_year_and_its_objects_stay_readable(moved: ServerInfo, s3, kms, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    s3.put_object(Bucket=bucket, Key="default", Body=b"under aws/s3", ServerSideEncryption="aws:kms")
+    status = kms.get_key_rotation_status(KeyId="alias/aws/s3")
+    assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 365
+    advance(moved, days=366)
+    assert len(kms.list_key_rotations(KeyId="alias/aws/s3")["Rotations"]) >= 1
+    assert s3.get_object(Bucket=bucket, Key="default")["Body"].read() == b"under aws/s3"

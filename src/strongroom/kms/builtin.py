@@ -215,6 +215,9 @@ class BuiltinKms:
                     schema.kms_keys.insert().values(
                         key_id=key_id, account_id=account_id, arn=self.key_arn(account_id, key_id), description=description,
                         state=KeyState.ENABLED.value, created=now, key_material=sealed,
+                        # AWS rotates AWS managed keys every year, from their creation.
+                        rotation_period_days=lifecycle.ROTATION_PERIOD_DEFAULT_DAYS,
+                        next_rotation=now + lifecycle.ROTATION_PERIOD_DEFAULT_DAYS * lifecycle.DAY_SECONDS,
                     )
                 )
                 conn.execute(
