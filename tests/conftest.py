@@ -109,7 +109,8 @@ def server() -> Iterator[ServerInfo]:
 
 def make_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET, **config: object) -> object:
     """A boto3 S3 client for the server, path style."""
-    cfg = Config(s3={"addressing_style": "path"}, signature_version="s3v4", retries={"max_attempts": 1}, **config)  # type: ignore[arg-type]
+    options: dict[str, object] = {"s3": {"addressing_style": "path"}, "signature_version": "s3v4", "retries": {"max_attempts": 1}, **config}
+    cfg = Config(**options)  # type: ignore[arg-type]
     return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1", config=cfg)
 
 

@@ -5,6 +5,7 @@ Validated once at start-up (construction), never on the first request.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -75,6 +76,10 @@ class Settings(BaseSettings):
     # overrides the latter per bucket. The conformance profile turns both off, as older AWS buckets were.
     new_bucket_block_public_access: bool = True
     new_bucket_object_ownership: Literal["BucketOwnerEnforced", "BucketOwnerPreferred", "ObjectWriter"] = "BucketOwnerEnforced"
+    # The self-hosted meaning of a VPC endpoint: client networks (CIDR) -> the endpoint id (vpce-...) or
+    # VPC id (vpc-...) that policies' aws:SourceVpce / aws:SourceVpc conditions see for requests from them.
+    vpc_endpoint_networks: dict[str, str] = Field(default_factory=dict)
+    vpc_networks: dict[str, str] = Field(default_factory=dict)
     # Test-only: accept an admin request that moves the server's clock.
     allow_clock_override: bool = False
     log_level: str = "info"
@@ -90,6 +95,13 @@ class Settings(BaseSettings):
         if value.lower() not in {"critical", "error", "warning", "info", "debug", "trace"}:
             raise ValueError(f"unknown log level {value!r}")
         return value.lower()
+
+    @field_validator("vpc_endpoint_networks", "vpc_networks")
+    @classmethod
+    def _networks(cls, value: dict[str, str]) -> dict[str, str]:
+        for cidr in value:
+            ipaddress.ip_network(cidr, strict=False)  # ValueError names the bad block at start-up
+        return value
 
     @model_validator(mode="after")
     def _tls_complete(self) -> Settings:

@@ -17,7 +17,7 @@ from ..grant import Grant
 from ..kms.builtin import BuiltinKms
 from ..kms.caller import KmsCaller, s3_via_service
 from ..kms.key_policy import S3_CALLER
-from ..policy import ACCOUNT_PRINCIPAL, ANONYMOUS, Caller, PolicySet, authorize
+from ..policy import ACCOUNT_PRINCIPAL, PolicySet, authorize
 from ..policy import RequestContext as PolicyRequest
 from ..service.accounts import Accounts
 from ..service.buckets import Buckets
@@ -34,6 +34,7 @@ from ..service.sse import (
     customer_encryption,
     resolve_encryption,
 )
+from .access import authorize_s3, caller_of
 
 if TYPE_CHECKING:
     from .operations import Operation
@@ -79,30 +80,30 @@ class RequestContext:
     def uploads(self) -> Uploads:
         return self.services.uploads
 
-    def _evaluate(self, action: str, resource_arn: str, owner: str | None) -> Grant:
-        """Owner-only until bucket policies and ACLs exist (issue 4): no resource policy, and an
-        account's principals hold every right of their account; anonymous callers hold none."""
-        p = self.principal
-        caller = Caller(arn=p.arn, account=p.account.account_id, canonical_id=p.account.canonical_id) if p else ANONYMOUS
-        policies = PolicySet(identity=(ACCOUNT_PRINCIPAL,) if p else ())
-        grant = authorize(PolicyRequest(action, resource_arn, caller, owner), policies)
-        # KMS keys S3 uses for this request are used for its caller, via S3 (their key policies decide).
+    def _name_kms_caller(self) -> None:
+        """KMS keys S3 uses for this request are used for its caller, via S3 (their key policies decide)."""
+        caller = caller_of(self.principal)
         S3_CALLER.set(KmsCaller(caller.arn, caller.account, via_service=s3_via_service(self.services.settings.region)))
-        return grant
 
     def authorize_service(self, req: S3Request) -> Grant:
-        """Authorise a service-level operation (ListBuckets, CreateBucket)."""
+        """Authorise a service-level operation (ListBuckets, CreateBucket): an account's principals only."""
         resource = f"arn:aws:s3:::{req.bucket}" if req.bucket else "*"
-        return self._evaluate(self.operation.action(req), resource, None)
+        caller = caller_of(self.principal)
+        policies = PolicySet(identity=(ACCOUNT_PRINCIPAL,) if self.principal is not None else ())
+        grant = authorize(PolicyRequest(self.operation.action(req), resource, caller, None), policies)
+        self._name_kms_caller()
+        return grant
 
     async def authorize_bucket(self, req: S3Request) -> tuple[Grant, Bucket]:
-        """Authorise an operation on the request's bucket (or an object in it): NoSuchBucket first."""
+        """Authorise an operation on the request's bucket (or an object in it): NoSuchBucket first;
+        then the bucket's policy, ACLs and Block Public Access decide with the caller's rights (api/access.py)."""
         assert req.bucket is not None
         bucket = await self.buckets.get(req.bucket)
         if bucket is None:  # AWS says so to anonymous callers too: bucket names are public
             raise S3Error("NoSuchBucket", resource=req.bucket, extra={"BucketName": req.bucket})
-        resource = f"arn:aws:s3:::{bucket.name}" + (f"/{req.key}" if req.key is not None else "")
-        return self._evaluate(self.operation.action(req), resource, bucket.account_id), bucket
+        grant = await authorize_s3(self, req, bucket, req.key, self.operation.action(req))
+        self._name_kms_caller()
+        return grant, bucket
 
     async def authorize_bucket_as(self, req: S3Request, principal: Principal | None) -> tuple[Grant, Bucket]:
         """Authorise as a caller the handler verified itself (a browser POST signs its form, not the request)."""
@@ -173,5 +174,4 @@ class RequestContext:
         bucket = await self.buckets.get(bucket_name)
         if bucket is None:
             raise S3Error("NoSuchBucket", resource=bucket_name, extra={"BucketName": bucket_name})
-        resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
-        return self._evaluate(action, resource, bucket.account_id), bucket
+        return await authorize_s3(self, req, bucket, key, action), bucket

@@ -43,6 +43,9 @@ class PolicySet:
     boundaries: tuple[Policy, ...] | None = None
     session: tuple[Policy, ...] | None = None
     resource_policy_required: bool = False
+    # An S3 ACL grants the caller the permission this action needs: a resource-side allow that names
+    # the caller directly (AWS evaluates ACLs beside the bucket policy; an explicit Deny still wins).
+    acl_allows: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +119,15 @@ def decide(context: RequestContext, policies: PolicySet) -> Decision:
     if context.same_account or context.caller.account is None:
         if direct and session_ok:
             return Decision("Allow", _matched(direct), "allowed by a resource-based policy")
+        if policies.acl_allows and session_ok:
+            return Decision("Allow", (), "allowed by an access control list")
         resource_ok = not policies.resource_policy_required or bool(account)
         if identity and boundary_ok and session_ok and resource_ok:
             return Decision("Allow", _matched(account + identity + limits), "allowed by an identity-based policy")
     elif (direct or account) and identity and boundary_ok and session_ok:
         return Decision("Allow", _matched(direct + account + identity + limits), "allowed by resource- and identity-based policies")
+    elif policies.acl_allows and identity and boundary_ok and session_ok:
+        return Decision("Allow", _matched(identity + limits), "allowed by an access control list and identity-based policies")
 
     if policies.resource_policy_required and not (direct or account):
         why = f"because no resource-based policy allows the {context.action} action"

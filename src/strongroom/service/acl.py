@@ -31,6 +31,7 @@ __all__ = [
     "CANNED_ACLS",
     "canned_acl",
     "GRANT_HEADERS",
+    "ACL_ACTIONS",
 ]
 
 ACL_CONFIG_KIND = "acl"
@@ -157,3 +158,26 @@ def canned_acl(name: str, owner: str, bucket_owner: str) -> Acl:
     if name == "log-delivery-write":
         return _with_owner(owner, [group(LOG_DELIVERY, Permission.WRITE), group(LOG_DELIVERY, Permission.READ_ACP)])
     raise S3Error("InvalidArgument", f"The canned ACL {name!r} is not valid.", extra={"ArgumentName": "x-amz-acl", "ArgumentValue": name})
+
+
+# What an ACL grant means to IAM actions, as AWS maps them: ("bucket" | "object", permission). A bucket's
+# WRITE lets a grantee create, overwrite and delete objects in it; an object's READ lets it read them.
+ACL_ACTIONS: Mapping[str, tuple[str, Permission]] = {
+    "s3:ListBucket": ("bucket", Permission.READ),
+    "s3:ListBucketVersions": ("bucket", Permission.READ),
+    "s3:ListBucketMultipartUploads": ("bucket", Permission.READ),
+    "s3:PutObject": ("bucket", Permission.WRITE),
+    "s3:DeleteObject": ("bucket", Permission.WRITE),
+    "s3:DeleteObjectVersion": ("bucket", Permission.WRITE),
+    "s3:AbortMultipartUpload": ("bucket", Permission.WRITE),
+    "s3:GetBucketAcl": ("bucket", Permission.READ_ACP),
+    "s3:PutBucketAcl": ("bucket", Permission.WRITE_ACP),
+    "s3:GetObject": ("object", Permission.READ),
+    "s3:GetObjectVersion": ("object", Permission.READ),
+    "s3:GetObjectAttributes": ("object", Permission.READ),
+    "s3:GetObjectVersionAttributes": ("object", Permission.READ),
+    "s3:GetObjectAcl": ("object", Permission.READ_ACP),
+    "s3:GetObjectVersionAcl": ("object", Permission.READ_ACP),
+    "s3:PutObjectAcl": ("object", Permission.WRITE_ACP),
+    "s3:PutObjectVersionAcl": ("object", Permission.WRITE_ACP),
+}

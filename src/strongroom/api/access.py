@@ -1,0 +1,192 @@
+"""S3 authorisation: the one evaluation (policy/evaluate.py) fed with what bears on an S3 request.
+
+The caller's identity side (today: an account's principals hold every right of their account; IAM
+identities come with issue 5), the bucket's policy, its ACLs when Object Ownership enables them, Block
+Public Access (RestrictPublicBuckets, IgnorePublicAcls) and the request's condition keys. Every lookup
+here is read-only and happens before any state changes (invariant 7).
+
+Two AWS rules beyond the grammar: the bucket owner's root user may always read, replace or delete the
+bucket policy (so a policy cannot lock its owner out); with RestrictPublicBuckets on and a public
+policy, only principals of the bucket owner's account reach the bucket through that policy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
+
+from .. import clock
+from ..errors import S3Error
+from ..grant import Grant
+from ..policy import ACCOUNT_PRINCIPAL, ANONYMOUS, Caller, Policy, PolicySet, authorize, decide
+from ..policy import RequestContext as PolicyRequest
+from ..policy.public import is_public
+from ..service.access_controls import (
+    OWNERSHIP_KIND,
+    POLICY_KIND,
+    PUBLIC_ACCESS_BLOCK_KIND,
+    ObjectOwnership,
+    PublicAccessBlock,
+    parse_bucket_policy,
+)
+from ..service.acl import ACL_ACTIONS, ACL_CONFIG_KIND, ACL_HEADER, Acl
+from ..service.model import Bucket, Principal
+
+if TYPE_CHECKING:
+    from .context import RequestContext
+    from .request import S3Request
+
+__all__ = ["authorize_s3", "caller_of", "condition_keys"]
+
+_POLICY_ACTIONS = frozenset({"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"})
+_PARSED_POLICIES: dict[tuple[str, str], Policy] = {}
+_PARSED_POLICIES_MAX = 1024
+# Request headers whose values are S3 condition keys of the same name (s3:<header>).
+_HEADER_KEYS = (
+    "x-amz-acl", "x-amz-server-side-encryption", "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-server-side-encryption-customer-algorithm", "x-amz-content-sha256", "x-amz-copy-source",
+    "x-amz-metadata-directive", "x-amz-storage-class", "x-amz-grant-read", "x-amz-grant-write",
+    "x-amz-grant-read-acp", "x-amz-grant-write-acp", "x-amz-grant-full-control", "x-amz-object-ownership",
+)
+
+
+def caller_of(principal: Principal | None) -> Caller:
+    """The policy library's view of a verified caller."""
+    if principal is None:
+        return ANONYMOUS
+    return Caller(arn=principal.arn, account=principal.account.account_id, canonical_id=principal.account.canonical_id)
+
+
+def _network_of(address: str, networks: Mapping[str, str]) -> str | None:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    for cidr, name in networks.items():
+        if ip in ipaddress.ip_network(cidr, strict=False):
+            return name
+    return None
+
+
+def _auth_keys(req: S3Request) -> dict[str, str]:
+    if "authorization" in req.headers:
+        version = "AWS4-HMAC-SHA256" if req.headers["authorization"].startswith("AWS4-") else "AWS"
+        return {"s3:authType": "REST-HEADER", "s3:signatureversion": version}
+    if req.has_query("X-Amz-Signature"):
+        return {"s3:authType": "REST-QUERY-STRING", "s3:signatureversion": "AWS4-HMAC-SHA256"}
+    if req.has_query("Signature"):
+        return {"s3:authType": "REST-QUERY-STRING", "s3:signatureversion": "AWS"}
+    if req.method == "POST" and req.key is not None and req.bucket is not None:
+        return {"s3:authType": "POST"}
+    return {}
+
+
+def condition_keys(req: S3Request, principal: Principal | None, vpc_endpoints: Mapping[str, str], vpcs: Mapping[str, str]) -> dict[str, str | list[str]]:
+    """The global and S3 condition keys a request carries (absent keys are simply not there)."""
+    now = clock.now()
+    keys: dict[str, str | list[str]] = {
+        "aws:SecureTransport": "true" if req.secure else "false",
+        "aws:CurrentTime": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "aws:EpochTime": str(int(now.timestamp())),
+        **_auth_keys(req),
+    }
+    client = req.scope.get("client")
+    if client:
+        keys["aws:SourceIp"] = str(client[0])
+        endpoint, vpc = _network_of(str(client[0]), vpc_endpoints), _network_of(str(client[0]), vpcs)
+        if endpoint is not None:
+            keys["aws:SourceVpce"] = endpoint
+        if vpc is not None:
+            keys["aws:SourceVpc"] = vpc
+    if principal is not None:
+        keys["aws:PrincipalArn"] = principal.arn
+        keys["aws:PrincipalAccount"] = principal.account.account_id
+        keys["aws:PrincipalType"] = "Account" if principal.user_name is None else "User"
+        keys["aws:userid"] = principal.account.account_id if principal.user_name is None else principal.user_name
+        if principal.user_name is not None:
+            keys["aws:username"] = principal.user_name
+    for name in _HEADER_KEYS:
+        if name in req.headers:
+            keys[f"s3:{name}"] = req.headers[name]
+    for param in ("prefix", "delimiter", "max-keys", "versionId"):
+        value = req.query_value(param)
+        if value is not None:
+            keys["s3:VersionId" if param == "versionId" else f"s3:{param}"] = value
+    tagging = req.headers.get("x-amz-tagging")
+    if tagging is not None:
+        pairs = parse_qsl(tagging, keep_blank_values=True)
+        for tag_key, tag_value in pairs:
+            keys[f"s3:RequestObjectTag/{tag_key}"] = tag_value
+            keys[f"aws:RequestTag/{tag_key}"] = tag_value
+        keys["s3:RequestObjectTagKeys"] = keys["aws:TagKeys"] = [k for k, _ in pairs]
+    return keys
+
+
+def _bucket_policy(bucket: Bucket, document: str | None) -> Policy | None:
+    """The bucket's policy, parsed once per distinct document (it was validated when stored)."""
+    if document is None:
+        return None
+    cached = _PARSED_POLICIES.get((bucket.name, document))
+    if cached is None:
+        if len(_PARSED_POLICIES) >= _PARSED_POLICIES_MAX:
+            _PARSED_POLICIES.clear()
+        cached = _PARSED_POLICIES[(bucket.name, document)] = parse_bucket_policy(document.encode("utf-8"), bucket.name)
+    return cached
+
+
+def _deny_only(policy: Policy) -> Policy:
+    return replace(policy, statements=tuple(s for s in policy.statements if s.effect == "Deny"))
+
+
+async def _canonical_id(ctx: RequestContext, account_id: str) -> str | None:
+    account = await asyncio.to_thread(ctx.services.accounts.canonical_owner_sync, account_id)
+    return account.canonical_id if account is not None else None
+
+
+async def _acl_allows(ctx: RequestContext, req: S3Request | None, bucket: Bucket, key: str | None, action: str,
+                      caller: Caller, ignore_public: bool) -> bool:
+    """Does the bucket's (or the object's) ACL give the caller the permission ``action`` needs?"""
+    level, permission = ACL_ACTIONS[action]
+    if level == "bucket":
+        owner = await _canonical_id(ctx, bucket.account_id)
+        acl = Acl.from_json(owner or "", await ctx.buckets.cached_config(bucket.name, ACL_CONFIG_KIND))
+    else:
+        if key is None:
+            return False
+        version_id = req.query_value("versionId") if req is not None and req.key == key else None
+        try:
+            version = await ctx.objects.get(bucket, key, version_id)
+        except S3Error:
+            return False  # nothing to grant on: the caller gets AccessDenied, never a hint the key is absent
+        owner = await _canonical_id(ctx, version.owner_account)
+        acl = Acl.from_json(owner or "", version.headers.get(ACL_HEADER))
+    return permission in acl.permissions_of(caller.canonical_id, ignore_public=ignore_public)
+
+
+async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucket, key: str | None, action: str) -> Grant:
+    """Allow ``action`` on the bucket (or an object in it) for the context's caller, or raise AccessDenied."""
+    principal = ctx.principal
+    caller = caller_of(principal)
+    settings = ctx.services.settings
+    resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
+    keys = condition_keys(req, principal, settings.vpc_endpoint_networks, settings.vpc_networks) if req is not None else {}
+    request = PolicyRequest(action, resource, caller, bucket.account_id, keys)
+    policy = _bucket_policy(bucket, await ctx.buckets.cached_config(bucket.name, POLICY_KIND))
+    blocks = PublicAccessBlock.from_json(await ctx.buckets.cached_config(bucket.name, PUBLIC_ACCESS_BLOCK_KIND))
+    if policy is not None and action in _POLICY_ACTIONS and caller.is_account_root and caller.account == bucket.account_id:
+        policy = None  # the owner's root can always manage the bucket policy
+    if policy is not None and blocks is not None and blocks.restrict_public_buckets and caller.account != bucket.account_id and is_public(policy):
+        policy = _deny_only(policy)
+    policies = PolicySet(resource=(policy,) if policy is not None else (), identity=(ACCOUNT_PRINCIPAL,) if principal is not None else ())
+    if action in ACL_ACTIONS and decide(request, policies).effect == "ImplicitDeny":
+        ownership = await ctx.buckets.cached_config(bucket.name, OWNERSHIP_KIND)
+        if ownership != ObjectOwnership.BUCKET_OWNER_ENFORCED.value:
+            ignore_public = blocks is not None and blocks.ignore_public_acls
+            if await _acl_allows(ctx, req, bucket, key, action, caller, ignore_public):
+                policies = replace(policies, acl_allows=True)
+    return authorize(request, policies)
