@@ -157,6 +157,9 @@ def test_multipart_with_the_key_on_every_part(s3, bucket: str) -> None:  # type:
         part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=number, Body=data, **_ssec(key))
         _echoes(part, key)
         parts.append({"PartNumber": number, "ETag": part["ETag"]})
+    with pytest.raises(ClientError) as exc:  # a key sent on completion must be the upload's
+        s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload={"Parts": parts}, **_ssec_strings(_key()))
+    assert _code(exc) == ("InvalidRequest", 400)
     done = s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload={"Parts": parts})
     raw = done["ResponseMetadata"]["HTTPHeaders"]  # boto3's CompleteMultipartUploadOutput has no SSE-C members
     assert raw["x-amz-server-side-encryption-customer-algorithm"] == "AES256" and "x-amz-server-side-encryption" not in raw
@@ -280,3 +283,15 @@ def test_get_object_attributes_of_an_sse_c_object_needs_its_key(s3, bucket: str)
         s3.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=["ObjectSize"], **_ssec_strings(_key()))
     assert _code(exc) == ("AccessDenied", 403)
     assert s3.get_object_attributes(Bucket=bucket, Key="k", ObjectAttributes=["ObjectSize"], **_ssec_strings(key))["ObjectSize"] == 1000
+
+
+def test_completing_an_sse_c_upload_with_a_checksum_needs_its_key(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    key = _key()
+    uid = s3.create_multipart_upload(Bucket=bucket, Key="mp", ChecksumAlgorithm="SHA256", **_ssec(key))["UploadId"]
+    part = s3.upload_part(Bucket=bucket, Key="mp", UploadId=uid, PartNumber=1, Body=b"p" * 100, ChecksumAlgorithm="SHA256", **_ssec(key))
+    parts = {"Parts": [{"PartNumber": 1, "ETag": part["ETag"], "ChecksumSHA256": part["ChecksumSHA256"]}]}
+    with pytest.raises(ClientError) as exc:
+        s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload=parts)
+    assert _code(exc) == ("InvalidRequest", 400)
+    s3.complete_multipart_upload(Bucket=bucket, Key="mp", UploadId=uid, MultipartUpload=parts, **_ssec_strings(key))
+    assert s3.get_object(Bucket=bucket, Key="mp", **_ssec(key))["Body"].read() == b"p" * 100

@@ -18,7 +18,7 @@ from ...service.checksums import (
     parse_checksum_header_value,
     require_checksum_type,
 )
-from ...service.model import Account, ObjectKey
+from ...service.model import Account, Bucket, ObjectKey
 from ...service.multipart import (
     MAX_PART_BYTES,
     MAX_PART_NUMBER,
@@ -30,7 +30,7 @@ from ...service.multipart import (
 )
 from ...service.objects import Conditions, validate_key
 from ...service.sealing import BodyChecks
-from ...service.sse import check_customer_key
+from ...service.sse import SSEC_FINGERPRINT_HEADER, CustomerKey, check_customer_key
 from ..context import RequestContext
 from ..httpdates import iso8601
 from ..request import S3Request
@@ -236,7 +236,9 @@ def _location(req: S3Request, bucket: str, key: str) -> str:
 async def complete_multipart_upload(req: S3Request, ctx: RequestContext) -> Response:
     """CompleteMultipartUpload: assemble the object from the named parts, in one commit."""
     key = validate_key(req.key or "")  # 1. parse (headers), 2. authorize, then the body
+    customer_key = parse_customer_key_headers(req)
     grant, bucket = await ctx.authorize_bucket(req)
+    await _check_complete_customer_key(ctx, bucket, key, _upload_id(req), customer_key)
     request = _parse_complete(await req.read_body(COMPLETE_MAX_BYTES), req)
     done = await ctx.uploads.complete(grant, bucket, key, _upload_id(req), request)  # 3. service (a retry: same answer)
     version = done.version  # 4. render
@@ -252,6 +254,19 @@ async def complete_multipart_upload(req: S3Request, ctx: RequestContext) -> Resp
     if version.version_id != "null":
         out["x-amz-version-id"] = version.version_id
     return xml_response("CompleteMultipartUploadResult", content, headers=out)
+
+
+async def _check_complete_customer_key(ctx: RequestContext, bucket: Bucket, key: str, upload_id: str, customer_key: CustomerKey | None) -> None:
+    """An SSE-C upload's key on CompleteMultipartUpload: when sent it must be the upload's (400 otherwise);
+    AWS needs it only when the upload computes a checksum, so only then is its absence refused."""
+    try:
+        upload = await ctx.uploads.get(bucket, key, upload_id)
+    except S3Error:
+        return  # a completed upload's retry, or NoSuchUpload: the service answers
+    if customer_key is not None:
+        check_customer_key(upload.headers, customer_key, upload=True)
+    elif SSEC_FINGERPRINT_HEADER in upload.headers and upload.checksum_algorithm is not None:
+        check_customer_key(upload.headers, None, upload=True)
 
 
 async def abort_multipart_upload(req: S3Request, ctx: RequestContext) -> Response:
