@@ -7,9 +7,10 @@ account, even the owner account is refused. Until IAM users and their policies e
 account's principals hold every right of their account, so the root statement lets them all in.
 
 The KMS API evaluates the policy for its caller (api/kms/context.py). S3 uses a key for its caller
-through the KeyProvider interface (wrap: kms:GenerateDataKey, unwrap: kms:Decrypt) with
-kms:ViaService set; the api layer names that caller in ``S3_CALLER`` before any key is used (the
-variable travels with the work into worker threads that copy the context).
+with kms:ViaService set: generating a data key (the built-in KMS's ``wrap``: kms:GenerateDataKey, also
+when a bucket key is made) and reading (service/sse.py ``check_keys_usable``: kms:Decrypt, before any
+key, cached or not, is used). The api layer names that caller in ``S3_CALLER`` once it has authorised
+the request; the variable travels with the work into threads that copy the context.
 """
 
 from __future__ import annotations
