@@ -19,6 +19,7 @@ import contextvars
 import json
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -136,6 +137,11 @@ def decide_key_use(policy: Policy, context: RequestContext) -> Decision:
 
 _parsed: OrderedDict[str, Policy] = OrderedDict()
 _parsed_lock = threading.Lock()
+# key id -> (monotonic expiry, stored policy text or None for the default)
+_texts: OrderedDict[str, tuple[float, str | None]] = OrderedDict()
+_texts_lock = threading.Lock()
+_TEXT_TTL_SECONDS = 5.0
+_TEXT_ENTRIES = 4096
 
 
 def parsed_key_policy(text: str) -> Policy:
@@ -160,10 +166,25 @@ class KeyPolicies:
         self._meta = meta
 
     def text(self, key_id: str, account_id: str) -> str:
-        """The key's policy document (the default one when none was set)."""
-        t = schema.kms_keys
-        row = self._meta.read_sync(lambda c: c.execute(select(t.c.policy).where(t.c.key_id == key_id)).first())
-        stored = row.policy if row is not None else None
+        """The key's policy document (the default one when none was set).
+
+        Remembered for a few seconds per process (every SSE-KMS request reads it) and forgotten when
+        this process stores a new one; another gateway sees a change within ``_TEXT_TTL_SECONDS``
+        (AWS too says a key policy change takes effect within minutes, not at once).
+        """
+        now = time.monotonic()
+        with _texts_lock:
+            cached = _texts.get(key_id)
+        if cached is not None and cached[0] > now:
+            stored = cached[1]
+        else:
+            t = schema.kms_keys
+            row = self._meta.read_sync(lambda c: c.execute(select(t.c.policy).where(t.c.key_id == key_id)).first())
+            stored = row.policy if row is not None else None
+            with _texts_lock:
+                _texts[key_id] = (now + _TEXT_TTL_SECONDS, stored)
+                while len(_texts) > _TEXT_ENTRIES:
+                    _texts.popitem(last=False)
         return stored if stored is not None else default_key_policy(account_id)
 
     def policy(self, key_id: str, account_id: str) -> Policy:
@@ -176,6 +197,8 @@ class KeyPolicies:
             raise S3Error("AccessDeniedException", f"The caller is not authorized to change the policy of {key_arn}")
         t = schema.kms_keys
         self._meta.write_sync(lambda c: c.execute(update(t).where(t.c.key_id == key_id).values(policy=text)))
+        with _texts_lock:
+            _texts.pop(key_id, None)
 
     def check_s3_use(self, key_arn: str, action: str, encryption_context: Mapping[str, str]) -> None:
         """S3's use of a key for the caller in ``S3_CALLER``: 403 AccessDenied unless the key policy allows.
