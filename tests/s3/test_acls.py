@@ -50,6 +50,9 @@ def test_bucket_owner_enforced_refuses_acls_but_the_owners(s3, bucket: str) -> N
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read")
     assert _code(exc) == ("AccessControlListNotSupported", 400)
+    with pytest.raises(ClientError) as exc:  # on object writes only bucket-owner-full-control is accepted
+        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="private")
+    assert _code(exc) == ("AccessControlListNotSupported", 400)
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="bucket-owner-full-control")
     assert _grants(s3.get_object_acl(Bucket=bucket, Key="k")) == {(_canonical_id(s3), "FULL_CONTROL")}
 

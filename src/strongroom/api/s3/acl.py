@@ -169,6 +169,9 @@ async def write_acl_headers(req: S3Request, ctx: RequestContext, bucket: Bucket)
         return {}
     writer = ctx.principal.account.account_id if ctx.principal is not None else bucket.account_id
     ownership = await bucket_ownership(ctx, bucket)
+    canned = req.headers.get("x-amz-acl")
+    if not ownership.acls_enabled and canned is not None and canned != "bucket-owner-full-control":
+        raise S3Error("AccessControlListNotSupported")  # AWS: only bucket-owner-full-control on object writes
     owner = await _canonical_id(ctx, bucket.account_id if ownership is ObjectOwnership.BUCKET_OWNER_ENFORCED else writer)
     bucket_owner = await _canonical_id(ctx, bucket.account_id)
     acl = await requested_acl(req, ctx, owner, bucket_owner)
@@ -204,7 +207,8 @@ async def _display_name(ctx: RequestContext, canonical_id: str) -> str:
 async def _render(ctx: RequestContext, acl: Acl) -> Response:
     owner_name = await _display_name(ctx, acl.owner)
     grants: list[str] = []
-    for grant in acl.grants:
+    # Group grants first, then accounts' (the order AWS lists a canned ACL's grants in; stable otherwise).
+    for grant in sorted(acl.grants, key=lambda g: g.kind != "Group"):
         if grant.kind == "CanonicalUser":
             name = await _display_name(ctx, grant.grantee)
             inner = f"<ID>{escape_text(grant.grantee)}</ID><DisplayName>{escape_text(name)}</DisplayName>"
