@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from .config import Settings, load_settings
 __all__ = ["main"]
 
 _RESOLVED_ENV = "STRONGROOM_RESOLVED_SETTINGS_JSON"
+_METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"  # prometheus-client's multiprocess mode
 
 
 def app_factory() -> Any:
@@ -68,7 +70,6 @@ def server(
     import uvicorn
     from pydantic import ValidationError
 
-    from .server import ensure_root_account, open_runtime
     from .tls import TLSConfigError, server_context
 
     if config_file is not None:
@@ -85,6 +86,10 @@ def server(
         except TLSConfigError as exc:
             raise click.ClickException(str(exc)) from None
     settings = settings.model_copy(update=update)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _shared_metrics_dir(settings.data_dir)
+    from .server import ensure_root_account, open_runtime  # after: it imports prometheus-client
+
     logging.basicConfig(level=settings.log_level.upper() if settings.log_level != "trace" else "DEBUG", format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = open_runtime(settings)
     created = ensure_root_account(runtime)
@@ -120,6 +125,37 @@ def server(
         ssl_context_factory=_ssl_factory(settings),
         **options,
     )
+
+
+def _shared_metrics_dir(data_dir: Path) -> None:
+    """Point every worker process at one fresh directory for its counters (observe/metrics.py).
+
+    Must run before anything imports prometheus-client. The directory is <data_dir>/run/metrics-<pid>
+    of this (parent) process; those of processes no longer alive are removed first, since uvicorn
+    ends a stopped server by re-raising the signal, past any cleanup of ours.
+    """
+    if os.environ.get(_METRICS_ENV):
+        return
+    run = data_dir / "run"
+    run.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for stale in run.glob("metrics-*"):
+        pid = stale.name.removeprefix("metrics-")
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    directory = run / f"metrics-{os.getpid()}"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(mode=0o700)
+    os.environ[_METRICS_ENV] = str(directory)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _validation_message(exc: Any) -> str:

@@ -294,3 +294,24 @@ def cancel_key_deletion(ctx: click.Context, account_name: str, key: str) -> None
         _out({"KeyId": target.arn})
 
     _run(run)
+
+
+@kms.command("events")
+@click.option("--since", default=None, help="Only events at or after this ISO 8601 time (UTC unless it says otherwise).")
+@click.option("--key", "key_ref", default=None, help="Only events of this key (key id or ARN).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many events.")
+@click.option("--follow", is_flag=True, help="Keep printing events as they are appended (Ctrl-C stops).")
+@click.pass_context
+def events(ctx: click.Context, since: str | None, key_ref: str | None, limit: int | None, follow: bool) -> None:
+    """Print KMS audit events (JSON lines, oldest first) from the audit trail."""
+    from .cli import _load
+    from .observe.audit import follow_events, parse_time, read_events
+
+    try:
+        start = parse_time(since) if since else None
+    except ValueError:
+        raise click.BadParameter(f"not an ISO 8601 time: {since!r}", param_hint="--since") from None
+    path = _load(ctx).audit_log_path
+    found = follow_events(path, since=start, key=key_ref, limit=limit) if follow else read_events(path, since=start, key=key_ref, limit=limit)
+    for event in found:
+        click.echo(json.dumps(event, separators=(",", ":")))

@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     tls_cert: Path | None = None
     tls_key: Path | None = None
     tls_port: int | None = Field(None, ge=0, le=65535)
+    # The KMS audit trail (JSON lines, append-only; observe/audit.py). Default <data_dir>/audit/kms-events.jsonl.
+    audit_log_file: Path | None = None
+    # Who may scrape GET /_strongroom/metrics (unauthenticated; counts only, no secrets): client networks
+    # in CIDR form. Loopback by default; [] turns the endpoint off, ["0.0.0.0/0", "::/0"] opens it to all.
+    metrics_networks: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
 
     @field_validator("log_level")
     @classmethod
@@ -101,6 +106,16 @@ class Settings(BaseSettings):
     def _networks(cls, value: dict[str, str]) -> dict[str, str]:
         for cidr in value:
             ipaddress.ip_network(cidr, strict=False)  # ValueError names the bad block at start-up
+        return value
+
+    @field_validator("metrics_networks")
+    @classmethod
+    def _metrics_networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"not a network in CIDR form: {net!r}") from None
         return value
 
     @model_validator(mode="after")
@@ -124,6 +139,11 @@ class Settings(BaseSettings):
     def root_key_path(self) -> Path:
         """Where the server's root key is kept (mode 0600)."""
         return self.root_key_file or self.data_dir / "root.key"
+
+    @property
+    def audit_log_path(self) -> Path:
+        """Where KMS audit events are appended."""
+        return self.audit_log_file or self.data_dir / "audit" / "kms-events.jsonl"
 
     @property
     def metadata_url(self) -> str:

@@ -15,12 +15,14 @@ from .auth.credentials import CredentialCache
 from .blob.local import LocalBlobStore
 from .config import Settings
 from .crypto.keys import DataKey
+from .kms.audited import AuditedProvider, KmsAudit
 from .kms.bucket_keys import BucketKeys
 from .kms.builtin import BuiltinKms
 from .kms.cache import BUCKET_KEY_CACHE, DATA_KEY_CACHE, CacheLimits, CountedKms, KeyCache
 from .kms.provider import KeyProvider
 from .kms.server_keys import ServerKeyProvider, load_or_create_root_key
 from .meta.engine import MetaStore
+from .observe.audit import AuditLog
 from .service.accounts import AccessKey, Accounts
 from .service.buckets import Buckets
 from .service.listing import Listing
@@ -54,10 +56,13 @@ def open_runtime(settings: Settings) -> Runtime:
     meta = MetaStore(settings.metadata_url)
     sse_s3 = ServerKeyProvider(root_key, meta)
     kms = BuiltinKms(root_key, meta, settings.region)
+    kms_audit = KmsAudit(AuditLog(settings.audit_log_path, settings.region))
     storage = Storage(
         meta=meta,
         blobs=LocalBlobStore(settings.data_dir),
-        providers=_object_key_providers(settings, meta, sse_s3, kms),
+        # S3's uses of KMS keys are audited (GenerateDataKey on writes, Decrypt on reads): innermost,
+        # so that only real KMS calls are recorded, never a cache hit or a bucket key's local wrap.
+        providers=_object_key_providers(settings, meta, sse_s3, AuditedProvider(kms, kms_audit)),
         sse_s3=sse_s3,
         segment_bytes=settings.segment_bytes,
         inline_max_bytes=settings.inline_max_bytes,
@@ -72,11 +77,12 @@ def open_runtime(settings: Settings) -> Runtime:
         uploads=Uploads(storage),
         listing=Listing(meta),
         kms=kms,
+        kms_audit=kms_audit,
     )
     return Runtime(settings, root_key, meta, storage, services)
 
 
-def _object_key_providers(settings: Settings, meta: MetaStore, sse_s3: KeyProvider, kms: BuiltinKms) -> dict[str, KeyProvider]:
+def _object_key_providers(settings: Settings, meta: MetaStore, sse_s3: KeyProvider, kms: KeyProvider) -> dict[str, KeyProvider]:
     """The providers that wrap object data keys: the server's hierarchy, the built-in KMS (calls
     counted, unwraps cached for reads) and the S3 Bucket Keys it wraps (their own cache)."""
     limits = CacheLimits(settings.key_cache_ttl_seconds, settings.key_cache_max_uses, settings.key_cache_max_entries)
@@ -118,6 +124,7 @@ def build_app(settings: Settings) -> ASGIApp:
     async def on_shutdown() -> None:
         for task in tasks:
             task.cancel()
+        runtime.services.kms_audit.close()
         runtime.meta.close()
 
     app = S3App(runtime.services, on_startup=on_startup, on_shutdown=on_shutdown)

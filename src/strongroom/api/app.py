@@ -18,11 +18,15 @@ from enum import Enum
 from ..auth.authenticate import authenticate
 from ..crypto.errors import IntegrityError
 from ..errors import S3Error
+from ..kms.audited import S3_CALLER
+from ..kms.caller import s3_via_service
 from ..kms.provider import KeyUnavailable
 from .admin import handle_admin, is_admin_request
 from .asgi import Receive, Scope, Send
 from .context import RequestContext, Services
 from .kms import handle_kms, is_kms_request, kms_error_body
+from .kms.audit import kms_caller
+from .metrics import handle_metrics, is_metrics_request
 from .request import ClientDisconnected, S3Request
 from .response import Response
 from .router import route, split_host
@@ -109,6 +113,8 @@ class S3App:
             if is_kms_request(req):  # before the S3 router: a POST to "/" is no S3 operation
                 protocol = Protocol.KMS
                 response = await handle_kms(req, self.services)
+            elif is_metrics_request(req, self.services.settings.domain):  # unauthenticated, by network
+                response = await handle_metrics(req, self.services.settings)
             elif is_admin_request(req, self.services.settings.domain):  # the reserved /_strongroom/ prefix: no bucket has that name
                 response = await handle_admin(req, self.services)
             else:
@@ -159,6 +165,8 @@ class S3App:
             allow_sigv2=self.services.settings.allow_sigv2,
             virtual_host_bucket=split_host(req.headers.get("host"), self.services.settings.domain),
         )
+        # S3's uses of KMS keys are audited for this caller (kms/audited.py).
+        S3_CALLER.set(kms_caller(req, s3_via_service(self.services.settings.region)))
         ctx = RequestContext(self.services, r.operation, req.auth.principal)
         return await r.operation.handler(req, ctx)
 

@@ -7,13 +7,14 @@ Grant that service operations demand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..auth.credentials import CredentialCache
 from ..config import Settings
 from ..errors import S3Error
 from ..grant import Grant
+from ..kms.audited import KmsAudit
 from ..kms.builtin import BuiltinKms
 from ..kms.caller import KmsCaller, s3_via_service
 from ..kms.key_policy import S3_CALLER
@@ -58,6 +59,7 @@ class Services:
     uploads: Uploads
     listing: Listing
     kms: BuiltinKms
+    kms_audit: KmsAudit = field(default_factory=lambda: KmsAudit(None))  # every key use: an event and a count
 
 
 @dataclass(slots=True)

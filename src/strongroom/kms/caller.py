@@ -20,6 +20,7 @@ class KmsCaller:
     via_service: str | None = None
     source_ip: str | None = None
     request_id: str | None = None
+    user_agent: str | None = None  # for audit events only
 
 
 def s3_via_service(region: str) -> str:

@@ -10,7 +10,7 @@ import json
 
 from ...errors import ERROR_TABLE, S3Error
 
-__all__ = ["CONTENT_TYPE", "KMS_CODES", "kms_error_body"]
+__all__ = ["CONTENT_TYPE", "KMS_CODES", "kms_error_body", "kms_error_code"]
 
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
@@ -37,15 +37,19 @@ _FROM_SHARED = {
 }
 
 
+def kms_error_code(error: S3Error) -> tuple[str, str]:
+    """(KMS error name, message) a KMS client is answered for an error."""
+    if error.code in KMS_CODES:
+        return error.code, error.message
+    if error.code in _FROM_SHARED:
+        return _FROM_SHARED[error.code], error.message
+    if error.status >= 500:
+        return "KMSInternalException", ERROR_TABLE["KMSInternalException"][1]
+    return "ValidationException", error.message
+
+
 def kms_error_body(error: S3Error) -> tuple[int, bytes]:
     """(HTTP status, JSON body) for an error answering a KMS request."""
-    if error.code in KMS_CODES:
-        code, message = error.code, error.message
-    elif error.code in _FROM_SHARED:
-        code, message = _FROM_SHARED[error.code], error.message
-    elif error.status >= 500:
-        code, message = "KMSInternalException", ERROR_TABLE["KMSInternalException"][1]
-    else:
-        code, message = "ValidationException", error.message
+    code, message = kms_error_code(error)
     status = ERROR_TABLE[code][0]
     return status, json.dumps({"__type": code, "message": message}).encode()

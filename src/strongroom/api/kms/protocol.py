@@ -15,6 +15,7 @@ from ...errors import S3Error
 from ..context import Services
 from ..request import S3Request
 from ..response import Response
+from .audit import KmsApiCall
 from .context import KmsContext
 from .errors import CONTENT_TYPE
 from .operations import KMS_OPERATIONS, TARGET_PREFIX
@@ -56,8 +57,26 @@ def _parse(body: bytes) -> Params:
 
 
 async def handle_kms(req: S3Request, services: Services) -> Response:
+    """Serve one KMS request and record it in the audit trail, whatever its outcome (one place for all)."""
+    call = KmsApiCall(req, services)
+    try:
+        response = await _dispatch(req, services, call)
+    except S3Error as error:
+        await call.finish(error)
+        raise
+    except Exception:
+        await call.finish(S3Error("InternalError"))
+        raise
+    await call.finish(None)
+    return response
+
+
+async def _dispatch(req: S3Request, services: Services, call: KmsApiCall) -> Response:
     """Authenticate (SigV4, service kms), find the operation row, run its handler, render JSON."""
-    body = await _read_capped(req)  # before authentication: the signature covers its hash
+    name = req.headers["x-amz-target"].removeprefix(TARGET_PREFIX)
+    operation = KMS_OPERATIONS.get(name)
+    call.operation = operation.name if operation is not None else None
+    body = call.body = await _read_capped(req)  # before authentication: the signature covers its hash
     body_sha256 = hashlib.sha256(body).hexdigest()
     req.auth = await authenticate(
         method=req.method,
@@ -74,11 +93,9 @@ async def handle_kms(req: S3Request, services: Services) -> Response:
         raise S3Error("MissingAuthenticationTokenException")
     if req.auth.payload is not PayloadMode.SIGNED or req.auth.payload_sha256_hex != body_sha256:
         raise S3Error("InvalidSignatureException", "The request body does not match the signed payload hash.")
-    name = req.headers["x-amz-target"].removeprefix(TARGET_PREFIX)
-    operation = KMS_OPERATIONS.get(name)
     if operation is None:
         raise S3Error("UnknownOperationException", f"Unknown operation {name}")
     ctx = KmsContext(services.kms, req.auth.principal, operation.action)
-    result = await operation.handler(_parse(body), ctx)
+    result = call.result = await operation.handler(_parse(body), ctx)
     payload = json.dumps(result).encode() if result is not None else b""
     return Response(200, {"content-type": CONTENT_TYPE, "x-amzn-requestid": req.request_id}, payload)

@@ -1,0 +1,76 @@
+"""Prometheus metrics: what the server counts, and the text exposition served at METRICS_PATH.
+
+Every metric is a prometheus-client metric in its default registry, so a module that defines one
+(here, or observe/counters.py for the bucket-key and data-key caches) is exported with no wiring.
+
+Several worker processes (``--workers N``) each count their own calls. The ``strongroom server``
+command points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory before anything imports
+prometheus-client (cli.py), so counters live in shared files and a scrape of any worker sums every
+process; without it (an app built in-process) a scrape shows the answering process only.
+
+Access: the metrics carry no secrets (operation names, outcomes, counts), yet they describe activity;
+they are served unauthenticated only to clients in ``Settings.metrics_networks`` (loopback by default).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Sequence
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    generate_latest,
+    multiprocess,
+)
+
+__all__ = [
+    "CONTENT_TYPE",
+    "KMS_CALLS",
+    "METRICS_PATH",
+    "MULTIPROC_ENV",
+    "count_kms_call",
+    "client_allowed",
+    "render",
+]
+
+# Bucket names never contain "_", so no bucket can shadow this path (path-style or virtual-host).
+METRICS_PATH = "/_strongroom/metrics"
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+KMS_CALLS = Counter(
+    "strongroom_kms_calls",
+    "KMS operations performed, by operation, caller (api: the KMS API; s3: S3 for its caller) and outcome "
+    "(success, or the KMS error code).",
+    ["operation", "caller", "outcome"],
+)
+
+
+def count_kms_call(operation: str, via_s3: bool, error_code: str | None) -> None:
+    """Count one KMS operation."""
+    KMS_CALLS.labels(operation, "s3" if via_s3 else "api", error_code or "success").inc()
+
+
+def render() -> bytes:
+    """The text exposition of every metric (summed over worker processes in multiprocess mode)."""
+    directory = os.environ.get(MULTIPROC_ENV)
+    if directory and os.path.isdir(directory):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)
+
+
+def client_allowed(client_host: str | None, networks: Sequence[str]) -> bool:
+    """Is a client address inside one of the allowed networks? (No address: no.)"""
+    if not client_host:
+        return False
+    try:
+        address = ipaddress.ip_address(client_host)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net, strict=False) for net in networks)
