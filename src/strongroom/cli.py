@@ -369,6 +369,39 @@ def sweep(ctx: click.Context, grace_seconds: float | None, as_json: bool) -> Non
     _print(as_json, {"garbage": str(report.garbage), "orphans": str(report.orphans), "temporary": str(report.temporary)})
 
 
+@admin.command("rotate-root-key")
+@click.option("--grace-seconds", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Wait after adding the new key, so seals under the old one have committed.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def rotate_root_key_command(ctx: click.Context, grace_seconds: float, as_json: bool) -> None:
+    """Replace the root key, rewrapping every row it seals (online: running servers keep serving).
+
+    Every process using the data dir must read the same root key file. Blobs are not touched.
+    """
+    from .meta.engine import MetaStore
+    from .service.root_rotation import rotate_root_key
+
+    settings = _load(ctx)
+    if not settings.root_key_path.exists():
+        raise click.ClickException(f"no root key file at {settings.root_key_path}")
+    meta = MetaStore(settings.metadata_url)
+    try:
+        report = rotate_root_key(settings.root_key_path, meta, grace_seconds)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        meta.close()
+    summary = {
+        "new_root_key_id": report.new_key_id,
+        "removed_root_key_ids": ",".join(report.old_key_ids),
+        "resumed": str(report.resumed).lower(),
+        **{f"rewrapped {name}": str(count) for name, count in report.rewrapped.items()},
+        **{f"unreadable {name}": str(count) for name, count in report.unreadable.items()},
+    }
+    _print(as_json, summary)
+
+
 def _account(runtime: Any, name: str) -> Any:
     acct = runtime.services.accounts.get_account_sync(name)
     if acct is None:

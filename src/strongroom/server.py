@@ -14,13 +14,13 @@ from .api.counters_json import CountersJson
 from .auth.credentials import CredentialCache
 from .blob.local import LocalBlobStore
 from .config import Settings
-from .crypto.keys import DataKey
 from .kms.audited import AuditedProvider, KmsAudit
 from .kms.bucket_keys import BucketKeys
 from .kms.builtin import BuiltinKms
 from .kms.cache import BUCKET_KEY_CACHE, DATA_KEY_CACHE, CacheLimits, CountedKms, KeyCache
 from .kms.provider import KeyProvider
-from .kms.server_keys import ServerKeyProvider, load_or_create_root_key
+from .kms.root_key import RootKeyring, open_root_keyring
+from .kms.server_keys import ServerKeyProvider
 from .meta.engine import MetaStore
 from .observe.audit import AuditLog
 from .service.accounts import AccessKey, Accounts
@@ -42,7 +42,7 @@ class Runtime:
     """Everything a process opens once."""
 
     settings: Settings
-    root_key: DataKey
+    root_key: RootKeyring
     meta: MetaStore
     storage: Storage
     services: Services
@@ -52,7 +52,7 @@ def open_runtime(settings: Settings) -> Runtime:
     """Create the data dir, metadata, root key and storage; build the services."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(settings.data_dir, 0o700)
-    root_key = load_or_create_root_key(settings.root_key_path)
+    root_key = open_root_keyring(settings.root_key_path)
     meta = MetaStore(settings.metadata_url)
     sse_s3 = ServerKeyProvider(root_key, meta)
     kms = BuiltinKms(root_key, meta, settings.region)

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError as DuplicateRow
 
 from .. import clock
 from ..crypto import kmsblob
-from ..crypto.envelope import encode_context, open_bytes, seal_bytes
+from ..crypto.envelope import encode_context
 from ..crypto.errors import IntegrityError
 from ..crypto.keys import KEY_BYTES, DataKey
 from ..grant import Grant
@@ -41,6 +41,7 @@ from .key_policy import KeyPolicies
 from .lifecycle import Rotation, RotationType
 from .lifecycle import material_context as _material_context
 from .provider import KeyDescription, KeyUnavailable, WrappedKey
+from .root_key import RootKeyring, as_keyring
 
 __all__ = ["BUILTIN_PROVIDER", "BuiltinKms", "KeyState", "KmsAlias", "KmsError", "KmsKey", "MAX_TAGS_PER_KEY"]
 
@@ -115,8 +116,8 @@ class BuiltinKms:
 
     name = BUILTIN_PROVIDER
 
-    def __init__(self, root_key: DataKey, meta: MetaStore, region: str) -> None:
-        self._root = root_key
+    def __init__(self, root_key: DataKey | RootKeyring, meta: MetaStore, region: str) -> None:
+        self._root = as_keyring(root_key)
         self._meta = meta
         self.region = region
         self.policies = KeyPolicies(meta)
@@ -182,7 +183,7 @@ class BuiltinKms:
         _check_tags(tags)
         key_id = str(uuid.uuid4())
         key = KmsKey(key_id, grant.account_id, self.key_arn(grant.account_id, key_id), description, KeyState.ENABLED, clock.now_seconds())
-        sealed = seal_bytes(self._root, DataKey.generate().reveal_secret_bytes(), _material_context(key_id))
+        sealed = self._root.seal(DataKey.generate().reveal_secret_bytes(), _material_context(key_id))
 
         def insert(conn: Connection) -> None:
             conn.execute(
@@ -207,7 +208,7 @@ class BuiltinKms:
         if alias is None:
             key_id = str(uuid.uuid4())
             now = clock.now_seconds()
-            sealed = seal_bytes(self._root, DataKey.generate().reveal_secret_bytes(), _material_context(key_id))
+            sealed = self._root.seal(DataKey.generate().reveal_secret_bytes(), _material_context(key_id))
             description = f"Default key that protects my {alias_name.rsplit('/', 1)[-1].upper()} objects when no other key is defined"
 
             def insert(conn: Connection) -> None:
@@ -260,7 +261,7 @@ class BuiltinKms:
         sealed = self._meta.read_sync(lambda c: lifecycle.sealed_material(c, key.key_id, wanted))
         if sealed is None:
             raise KeyUnavailable(key.key_id)
-        return DataKey.from_bytes(open_bytes(self._root, sealed, _material_context(key.key_id)))
+        return DataKey.from_bytes(self._root.open(sealed, _material_context(key.key_id)))
 
     # -- cryptography ---------------------------------------------------------------------------------
 
@@ -440,7 +441,7 @@ class BuiltinKms:
     # -- lifecycle: rotation and the deletion window (rules in kms/lifecycle.py) ----------------------
 
     def _seal_new_material(self, key_id: str) -> bytes:
-        return seal_bytes(self._root, DataKey.generate().reveal_secret_bytes(), _material_context(key_id))
+        return self._root.seal(DataKey.generate().reveal_secret_bytes(), _material_context(key_id))
 
     def _add_generation(self, conn: Connection, key_id: str, when: float, rotation_type: RotationType) -> int:
         """Make fresh material the key's current generation; returns its number."""

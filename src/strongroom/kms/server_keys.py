@@ -1,53 +1,35 @@
 """The server's own key hierarchy behind SSE-S3: root key -> service keys -> per-object data keys.
 
-The root key is the one secret kept on disk in the clear (mode 0600, path configurable; invariant 1).
-Service keys live in the metadata sealed by the root key; every enabled one unwraps, the newest is
-primary and wraps new data keys, so rotation is a data change (Tink's keyset lesson).
+The root key (kms/root_key.py) is the one secret kept on disk in the clear (mode 0600, path
+configurable; invariant 1). Service keys live in the metadata sealed by the root key; every enabled
+one unwraps, the newest is primary and wraps new data keys, so rotation is a data change (Tink's
+keyset lesson).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
-from pathlib import Path
 
 from sqlalchemy import Connection, select
 
 from .. import clock
-from ..crypto.envelope import encode_context, open_bytes, seal_bytes, unwrap_key, wrap_key
+from ..crypto.envelope import encode_context, unwrap_key, wrap_key
 from ..crypto.errors import IntegrityError
 from ..crypto.keys import DataKey
 from ..meta import schema
 from ..meta.engine import MetaStore
 from .provider import KeyDescription, KeyUnavailable, WrappedKey
+from .root_key import RootKeyring, as_keyring
 
-__all__ = ["load_or_create_root_key", "ServerKeyProvider", "SERVER_PROVIDER"]
+__all__ = ["ServerKeyProvider", "SERVER_PROVIDER", "service_key_context"]
 
 SERVER_PROVIDER = "server"
-ROOT_KEY_BYTES = 32
 _SSE_S3_PURPOSE = "sse-s3"
 
 
-def load_or_create_root_key(path: Path) -> DataKey:
-    """Read the root key file, creating it (0600) on first start."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, secrets.token_bytes(ROOT_KEY_BYTES))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    if path.stat().st_mode & 0o077:
-        raise RuntimeError(f"root key file {path} must not be readable by group or others (chmod 600)")
-    material = path.read_bytes()
-    if len(material) != ROOT_KEY_BYTES:
-        raise RuntimeError(f"root key file {path} must hold exactly {ROOT_KEY_BYTES} bytes")
-    return DataKey.from_bytes(material)
-
-
-def _service_key_context(key_id: str) -> bytes:
+def service_key_context(key_id: str) -> bytes:
+    """What a service key's sealed row is bound to (part of the stored format)."""
     return encode_context({"purpose": "service-key", "key_id": key_id})
 
 
@@ -56,8 +38,8 @@ class ServerKeyProvider:
 
     name = SERVER_PROVIDER
 
-    def __init__(self, root_key: DataKey, meta: MetaStore) -> None:
-        self._root = root_key
+    def __init__(self, root_key: DataKey | RootKeyring, meta: MetaStore) -> None:
+        self._root = as_keyring(root_key)
         self._meta = meta
         self._keys: dict[str, DataKey] = {}
         self._primary = ""
@@ -75,7 +57,7 @@ class ServerKeyProvider:
             return self._load()
         for row in rows:
             try:
-                sealed = open_bytes(self._root, row.key_sealed, _service_key_context(row.key_id))
+                sealed = self._root.open(row.key_sealed, service_key_context(row.key_id))
             except IntegrityError as exc:
                 raise RuntimeError("service keys do not open with this root key: wrong root key file?") from exc
             self._keys[row.key_id] = DataKey.from_bytes(sealed)
@@ -85,7 +67,7 @@ class ServerKeyProvider:
     def _create_key(self, conn: Connection) -> str:
         key_id = "sk-" + secrets.token_hex(8)
         material = DataKey.generate()
-        sealed = seal_bytes(self._root, material.reveal_secret_bytes(), _service_key_context(key_id))
+        sealed = self._root.seal(material.reveal_secret_bytes(), service_key_context(key_id))
         conn.execute(
             schema.service_keys.insert().values(
                 key_id=key_id, purpose=_SSE_S3_PURPOSE, key_sealed=sealed, state="Enabled", created=clock.now_seconds()

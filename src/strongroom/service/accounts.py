@@ -13,9 +13,10 @@ from sqlalchemy import Connection, Row, select
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
 from .. import clock
-from ..crypto.envelope import encode_context, open_bytes, seal_bytes
+from ..crypto.envelope import encode_context
 from ..crypto.keys import DataKey
 from ..errors import S3Error
+from ..kms.root_key import RootKeyring, as_keyring
 from ..meta import schema
 from ..meta.engine import MetaStore
 from .model import Account, Principal
@@ -40,7 +41,8 @@ class AccessKey:
     status: str
 
 
-def _secret_context(access_key_id: str) -> bytes:
+def secret_context(access_key_id: str) -> bytes:
+    """What an access key's sealed secret is bound to (part of the stored format)."""
     return encode_context({"purpose": "access-key-secret", "access_key_id": access_key_id})
 
 
@@ -54,9 +56,9 @@ def _account(row: Row[tuple[object, ...]] | None) -> Account | None:
 class Accounts:
     """The identity store of the S3 core: accounts, users, access keys."""
 
-    def __init__(self, meta: MetaStore, root_key: DataKey) -> None:
+    def __init__(self, meta: MetaStore, root_key: DataKey | RootKeyring) -> None:
         self._meta = meta
-        self._root = root_key
+        self._root = as_keyring(root_key)
 
     # -- accounts ------------------------------------------------------------------------------
     def create_account_sync(self, name: str, account_id: str | None = None) -> Account:
@@ -133,7 +135,7 @@ class Accounts:
         """Create an access key for the account root (user_name None) or a user."""
         key_id = access_key_id or "AKIA" + "".join(secrets.choice(_ACCESS_KEY_ALPHABET) for _ in range(16))
         secret = secret or "".join(secrets.choice(_SECRET_ALPHABET) for _ in range(40))
-        sealed = seal_bytes(self._root, secret.encode(), _secret_context(key_id))
+        sealed = self._root.seal(secret.encode(), secret_context(key_id))
 
         def insert(conn: Connection) -> None:
             if user_name is not None:
@@ -178,7 +180,7 @@ class Accounts:
         if row is None or row.status != "Active":
             raise S3Error("InvalidAccessKeyId")
         account = Account(row.account_id, row.name, row.canonical_id, row.display_name)
-        secret = open_bytes(self._root, row.secret_sealed, _secret_context(access_key_id)).decode()
+        secret = self._root.open(row.secret_sealed, secret_context(access_key_id)).decode()
         return AccessKey(access_key_id, secret, Principal(account, row.user_name, access_key_id), row.status)
 
     async def lookup(self, access_key_id: str) -> AccessKey:
