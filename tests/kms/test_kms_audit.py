@@ -159,3 +159,23 @@ def test_no_plaintext_data_key_or_key_material_in_the_audit_trail(server, s3, bu
         assert base64.b64encode(ciphertext) not in trail
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_events_follow_prints_events_as_they_are_appended(server) -> None:  # type: ignore[no-untyped-def]
+    kms = _kms_client(server)
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "strongroom.cli", "--data-dir", str(server.data_dir), "kms", "events", "--follow", "--key", key_id, "--limit", "2"],
+        env=server.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        first = follower.stdout.readline()  # type: ignore[union-attr]
+        assert json.loads(first)["eventName"] == "CreateKey"
+        kms.describe_key(KeyId=key_id)
+        out, _ = follower.communicate(timeout=30)
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+            follower.wait()
+    assert [json.loads(line)["eventName"] for line in out.splitlines()] == ["DescribeKey"]
+    assert follower.returncode == 0
