@@ -179,3 +179,17 @@ def test_events_follow_prints_events_as_they_are_appended(server) -> None:  # ty
             follower.wait()
     assert [json.loads(line)["eventName"] for line in out.splitlines()] == ["DescribeKey"]
     assert follower.returncode == 0
+
+
+def test_bucket_key_puts_record_one_generate_data_key_for_the_bucket(server, s3, bucket) -> None:  # type: ignore[no-untyped-def]
+    key_arn = _kms_client(server).create_key()["KeyMetadata"]["Arn"]
+    puts = [
+        s3.put_object(Bucket=bucket, Key=f"k{i}", Body=b"b", ServerSideEncryption="aws:kms", SSEKMSKeyId=key_arn, BucketKeyEnabled=True)
+        for i in range(3)
+    ]
+    events = _wait_events(server, 2, "--key", key_arn)
+    assert [e["eventName"] for e in events] == ["CreateKey", "GenerateDataKey"]  # later writes: no KMS call
+    generate = events[1]
+    assert generate["encryptionContext"] == {"aws:s3:arn": f"arn:aws:s3:::{bucket}"}
+    assert generate["viaService"] == "s3.us-east-1.amazonaws.com" and generate["principal"] == events[0]["principal"]
+    assert generate["requestId"] == puts[0]["ResponseMetadata"]["RequestId"]

@@ -28,15 +28,23 @@ def _get(server: ServerInfo, path: str = METRICS_PATH, source: str = "127.0.0.1"
         conn.close()
 
 
-def _kms_calls(server: ServerInfo) -> dict[tuple[str, str, str], float]:
+def _samples(server: ServerInfo) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     status, body, content_type = _get(server)
     assert status == 200 and content_type.startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(body.decode())
+        for sample in family.samples
+    }
+
+
+def _kms_calls(server: ServerInfo) -> dict[tuple[str, str, str], float]:
+    """strongroom_kms_requests_total by (operation, caller, outcome)."""
     calls: dict[tuple[str, str, str], float] = {}
-    for family in text_string_to_metric_families(body.decode()):
-        for sample in family.samples:
-            if sample.name == "strongroom_kms_calls_total":
-                labels = sample.labels
-                calls[(labels["operation"], labels["caller"], labels["outcome"])] = sample.value
+    for (name, labels), value in _samples(server).items():
+        if name == "strongroom_kms_requests_total":
+            by = dict(labels)
+            calls[(by["operation"], by["caller"], by["outcome"])] = value
     return calls
 
 
@@ -70,9 +78,26 @@ def test_metrics_count_kms_api_and_s3_key_uses_by_outcome(server, s3, bucket) ->
     assert _delta(before, after, ("Decrypt", "s3", "success")) >= 1
 
 
+def test_metrics_export_s3_kms_calls_and_key_cache_counters(server, s3, bucket) -> None:  # type: ignore[no-untyped-def]
+    key_id = _kms(server).create_key()["KeyMetadata"]["KeyId"]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"body", ServerSideEncryption="aws:kms", SSEKMSKeyId=key_id, BucketKeyEnabled=True)
+    before = _samples(server)
+    for _ in range(2):
+        assert s3.get_object(Bucket=bucket, Key="k")["Body"].read() == b"body"
+    after = _samples(server)
+    names = {name for name, _ in after}
+    assert {"strongroom_kms_calls_total", "strongroom_key_cache_hits_total", "strongroom_key_cache_misses_total"} <= names
+    lookups = [
+        after.get((name, labels), 0) - before.get((name, labels), 0)
+        for name, labels in after
+        if name in ("strongroom_key_cache_hits_total", "strongroom_key_cache_misses_total")
+    ]
+    assert sum(lookups) >= 2  # each read looked its keys up in a cache
+
+
 def test_metrics_path_is_never_a_bucket_or_object(server) -> None:  # type: ignore[no-untyped-def]
     status, body, _ = _get(server, host="metrics.localhost")  # virtual host: the key "_strongroom/metrics" of "metrics"
-    assert status in (403, 404) and b"<Error>" in body and b"strongroom_kms_calls" not in body
+    assert status in (403, 404) and b"<Error>" in body and b"strongroom_kms_requests" not in body
     assert _get(server, path=METRICS_PATH + "/x")[0] != 200
 
 
@@ -98,7 +123,7 @@ def test_metrics_sum_every_worker_process(two_workers: ServerInfo) -> None:
 
 def test_metrics_refused_outside_the_configured_networks(two_workers: ServerInfo) -> None:
     status, body, _ = _get(two_workers, source="127.0.0.2")
-    assert status == 403 and b"AccessDenied" in body and b"strongroom_kms_calls" not in body
+    assert status == 403 and b"AccessDenied" in body and b"strongroom_kms_requests" not in body
     assert _get(two_workers)[0] == 200
 
 

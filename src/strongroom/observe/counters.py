@@ -9,12 +9,16 @@ imports nothing of ours. Counts are per process (each uvicorn worker has its own
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Counter", "Sample", "counter", "snapshot", "KMS_CALLS", "KEY_CACHE_HITS", "KEY_CACHE_MISSES"]
+__all__ = ["Counter", "Sample", "add_listener", "counter", "snapshot", "KMS_CALLS", "KEY_CACHE_HITS", "KEY_CACHE_MISSES"]
 
 _lock = threading.Lock()
 _registry: dict[str, Counter] = {}
+# Called on every increment: the Prometheus exporter (observe/metrics.py) mirrors counts into its
+# shared multiprocess store, so a scrape sums every worker process.
+_listeners: list[Callable[[Counter, tuple[str, ...], int], None]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,8 @@ class Counter:
         key = self._key(labels)
         with _lock:
             self._values[key] = self._values.get(key, 0) + amount
+        for listener in _listeners:
+            listener(self, key, amount)
 
     def value(self, **labels: str) -> int:
         """The current count for these labels (0 if never counted)."""
@@ -69,6 +75,11 @@ def counter(name: str, help_text: str, label_names: tuple[str, ...] = ()) -> Cou
         elif existing.label_names != label_names:
             raise ValueError(f"counter {name} already declared with labels {existing.label_names}")
         return existing
+
+
+def add_listener(listener: Callable[[Counter, tuple[str, ...], int], None]) -> None:
+    """Call ``listener(counter, label values, amount)`` after every increment of any counter."""
+    _listeners.append(listener)
 
 
 def snapshot() -> list[Sample]:

@@ -1,7 +1,8 @@
 """Prometheus metrics: what the server counts, and the text exposition served at METRICS_PATH.
 
-Every metric is a prometheus-client metric in its default registry, so a module that defines one
-(here, or observe/counters.py for the bucket-key and data-key caches) is exported with no wiring.
+Every metric is a prometheus-client metric in its default registry, so a module that defines one is
+exported with no wiring. The plain counters of observe/counters.py (S3's KMS calls, key cache hits
+and misses) are mirrored into prometheus-client counters of the same names as they count.
 
 Several worker processes (``--workers N``) each count their own calls. The ``strongroom server``
 command points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory before anything imports
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import threading
 from collections.abc import Sequence
 
 from prometheus_client import (
@@ -27,9 +29,11 @@ from prometheus_client import (
     multiprocess,
 )
 
+from . import counters
+
 __all__ = [
     "CONTENT_TYPE",
-    "KMS_CALLS",
+    "KMS_REQUESTS",
     "METRICS_PATH",
     "MULTIPROC_ENV",
     "count_kms_call",
@@ -42,17 +46,31 @@ METRICS_PATH = "/_strongroom/metrics"
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
-KMS_CALLS = Counter(
-    "strongroom_kms_calls",
+KMS_REQUESTS = Counter(
+    "strongroom_kms_requests",
     "KMS operations performed, by operation, caller (api: the KMS API; s3: S3 for its caller) and outcome "
-    "(success, or the KMS error code).",
+    "(success, or the KMS error code). Every one is also an audit event.",
     ["operation", "caller", "outcome"],
 )
+_mirrors: dict[str, Counter] = {}
+_mirrors_lock = threading.Lock()
+
+
+def _mirror(source: counters.Counter, label_values: tuple[str, ...], amount: int) -> None:
+    """Count in prometheus-client what observe/counters.py just counted."""
+    with _mirrors_lock:
+        mirror = _mirrors.get(source.name)
+        if mirror is None:
+            mirror = _mirrors[source.name] = Counter(source.name, source.help, list(source.label_names))
+    (mirror.labels(*label_values) if label_values else mirror).inc(amount)
+
+
+counters.add_listener(_mirror)
 
 
 def count_kms_call(operation: str, via_s3: bool, error_code: str | None) -> None:
     """Count one KMS operation."""
-    KMS_CALLS.labels(operation, "s3" if via_s3 else "api", error_code or "success").inc()
+    KMS_REQUESTS.labels(operation, "s3" if via_s3 else "api", error_code or "success").inc()
 
 
 def render() -> bytes:
