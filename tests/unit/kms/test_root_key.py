@@ -65,3 +65,16 @@ def test_keyring_follows_the_file_to_open_and_to_seal(tmp_path: Path) -> None:
     assert rewrapped is not None and RootKeyring(RootKeys((new,))).open(rewrapped, CONTEXT) == b"x"
     with pytest.raises(IntegrityError):
         RootKeyring(RootKeys((DataKey.generate(),)), path).open(b"\x01" + bytes(60), CONTEXT)
+
+
+def test_only_the_root_keyring_seals_small_secrets() -> None:
+    """Root-sealed values go through RootKeyring, whose users service/root_rotation.py's SEALED_COLUMNS lists:
+    a value sealed with envelope.seal_bytes elsewhere would be missed by a root key rotation."""
+    src = Path(__file__).resolve().parents[3] / "src" / "strongroom"
+    allowed = {src / "kms" / "root_key.py", src / "crypto" / "envelope.py", src / "crypto" / "__init__.py"}
+    offenders = [
+        str(path.relative_to(src))
+        for path in src.rglob("*.py")
+        if path not in allowed and ("seal_bytes(" in path.read_text() or "open_bytes(" in path.read_text())
+    ]
+    assert offenders == [], "seal with RootKeyring and list the column in service/root_rotation.py SEALED_COLUMNS"
