@@ -126,6 +126,8 @@ def test_rotate_root_key_online_rewraps_every_row_and_keeps_serving(rotating_ser
     s3.put_object(Bucket=bucket, Key="old-s3", Body=b"old s3 body")
     s3.put_object(Bucket=bucket, Key="old-kms", Body=b"old kms body", ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key)
     old_ciphertext = kms.encrypt(KeyId=kms_key, Plaintext=b"old secret", EncryptionContext={"k": "v"})["CiphertextBlob"]
+    kms.rotate_key_on_demand(KeyId=kms_key)  # a second material generation (kms_key_materials)
+    rotated_ciphertext = kms.encrypt(KeyId=kms_key, Plaintext=b"gen 1 secret")["CiphertextBlob"]
     extra = json.loads(_cli(server, "admin", "key", "create", "main", "--json"))
 
     with _Traffic(server, bucket, kms_key) as traffic:
@@ -136,6 +138,7 @@ def test_rotate_root_key_online_rewraps_every_row_and_keeps_serving(rotating_ser
 
     assert report["resumed"] == "false" and report["removed_root_key_ids"] == old_root.key_id
     assert int(report["rewrapped kms_keys.key_material"]) >= 1 and int(report["rewrapped access_keys.secret_sealed"]) >= 2
+    assert int(report["rewrapped kms_key_materials.material"]) >= 1 and int(report["rewrapped service_keys.key_sealed"]) >= 1
     keys = read_root_keys(server.data_dir / "root.key")
     assert len(keys.keys) == 1 and keys.current.key_id == report["new_root_key_id"] and keys.current != old_root
     assert stat.S_IMODE((server.data_dir / "root.key").stat().st_mode) == 0o600
@@ -147,6 +150,7 @@ def test_rotate_root_key_online_rewraps_every_row_and_keeps_serving(rotating_ser
         assert client.get_object(Bucket=bucket, Key="old-kms")["Body"].read() == b"old kms body"
         assert client.get_object(Bucket=bucket, Key="during-0-kms")["Body"].read()
         assert kms_client.decrypt(CiphertextBlob=old_ciphertext, EncryptionContext={"k": "v"})["Plaintext"] == b"old secret"
+        assert kms_client.decrypt(CiphertextBlob=rotated_ciphertext)["Plaintext"] == b"gen 1 secret"
         client.put_object(Bucket=bucket, Key="after", Body=b"after", ServerSideEncryption="aws:kms", SSEKMSKeyId=kms_key)
         assert client.get_object(Bucket=bucket, Key="after")["Body"].read() == b"after"
         other = make_client(info.endpoint, extra["access_key"], extra["secret_key"])
