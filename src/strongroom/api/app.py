@@ -18,7 +18,7 @@ from enum import Enum
 from ..auth.authenticate import authenticate
 from ..crypto.errors import IntegrityError
 from ..errors import S3Error
-from ..kms.audited import S3_CALLER
+from ..kms.audited import S3_REQUEST
 from ..kms.caller import s3_via_service
 from ..kms.provider import KeyUnavailable
 from .admin import handle_admin, is_admin_request
@@ -165,8 +165,8 @@ class S3App:
             allow_sigv2=self.services.settings.allow_sigv2,
             virtual_host_bucket=split_host(req.headers.get("host"), self.services.settings.domain),
         )
-        # S3's uses of KMS keys are audited for this caller (kms/audited.py).
-        S3_CALLER.set(kms_caller(req, s3_via_service(self.services.settings.region)))
+        # S3's uses of KMS keys are audited with this request's facts (kms/audited.py).
+        S3_REQUEST.set(kms_caller(req, s3_via_service(self.services.settings.region)))
         ctx = RequestContext(self.services, r.operation, req.auth.principal)
         return await r.operation.handler(req, ctx)
 

@@ -5,15 +5,18 @@
   wiring) and records GenerateDataKey on writes and Decrypt on reads, as AWS S3 calls KMS.
 
 S3's provider calls run deep in the service layer on worker threads, which know nothing of the
-request; the api layer puts the request's ``KmsCaller`` in the ``S3_CALLER`` context variable, and
-that context travels with the work into the thread (asyncio.to_thread copies it; sealing.py passes it
-to its pool). No plaintext, data key or key material is ever passed to the recorder.
+request; the api layer puts the request's ``KmsCaller`` (source IP, request id, user agent) in the
+``S3_REQUEST`` context variable, and authorisation names the principal the key is used for in
+key_policy.S3_CALLER; that context travels with the work into the thread (asyncio.to_thread copies
+it; sealing.py passes it to its pool). No plaintext, data key or key material is ever passed to the
+recorder.
 """
 
 from __future__ import annotations
 
 import contextvars
 from collections.abc import Mapping
+from dataclasses import replace
 
 from ..crypto import kmsblob
 from ..crypto.errors import IntegrityError
@@ -22,12 +25,21 @@ from ..observe.audit import AuditLog, KmsEvent
 from ..observe.metrics import count_kms_call
 from .builtin import BuiltinKms, KmsError
 from .caller import KmsCaller
+from .key_policy import S3_CALLER
 from .provider import KeyDescription, KeyUnavailable, WrappedKey
 
-__all__ = ["AuditedProvider", "KmsAudit", "S3_CALLER"]
+__all__ = ["AuditedProvider", "KmsAudit", "S3_REQUEST"]
 
-# The caller of the S3 request being served (set by the api layer once it has authenticated it).
-S3_CALLER: contextvars.ContextVar[KmsCaller | None] = contextvars.ContextVar("strongroom_s3_kms_caller", default=None)
+# The S3 request being served, as its audit events name it (set by the api layer once authenticated).
+S3_REQUEST: contextvars.ContextVar[KmsCaller | None] = contextvars.ContextVar("strongroom_s3_kms_request", default=None)
+
+
+def _s3_caller() -> KmsCaller | None:
+    """The request's facts, with the principal authorisation decided the key is used for."""
+    request, decided = S3_REQUEST.get(), S3_CALLER.get()
+    if request is None or decided is None:
+        return request or decided
+    return replace(request, principal_arn=decided.principal_arn, account_id=decided.account_id, via_service=decided.via_service)
 _KEY_FAILURES = (KeyUnavailable, IntegrityError, KmsError)
 # A key in this state refuses to be used with this error (AWS KMS's names).
 _STATE_ERRORS = {"Disabled": "DisabledException", "PendingDeletion": "KMSInvalidStateException", "Enabled": "KMSInternalException"}
@@ -83,7 +95,7 @@ class AuditedProvider:
         self._audit = audit
 
     def _success(self, operation: str, key_arn: str, context: Mapping[str, str]) -> None:
-        self._audit.record(operation, S3_CALLER.get(), key_arn, context)
+        self._audit.record(operation, _s3_caller(), key_arn, context)
 
     def _failure(self, operation: str, key_ref: str | None, context: Mapping[str, str], exc: Exception) -> None:
         """Record a failed use; the key's ARN and state are looked up only now (off the success path)."""
@@ -99,7 +111,7 @@ class AuditedProvider:
             code = "InvalidCiphertextException"
         else:
             code = _STATE_ERRORS.get(state or "", "NotFoundException")
-        self._audit.record(operation, S3_CALLER.get(), key_arn, context, code, "S3 could not use the KMS key.")
+        self._audit.record(operation, _s3_caller(), key_arn, context, code, "S3 could not use the KMS key.")
 
     def generate_data_key(self, key_id: str | None, context: Mapping[str, str]) -> tuple[DataKey, WrappedKey]:
         try:
