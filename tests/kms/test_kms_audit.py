@@ -193,3 +193,26 @@ def test_bucket_key_puts_record_one_generate_data_key_for_the_bucket(server, s3,
     assert generate["encryptionContext"] == {"aws:s3:arn": f"arn:aws:s3:::{bucket}"}
     assert generate["viaService"] == "s3.us-east-1.amazonaws.com" and generate["principal"] == events[0]["principal"]
     assert generate["requestId"] == puts[0]["ResponseMetadata"]["RequestId"]
+
+
+def test_a_key_policy_refusing_s3_a_data_key_is_an_access_denied_event(server, s3, bucket) -> None:  # type: ignore[no-untyped-def]
+    kms = _kms_client(server)
+    metadata = kms.create_key()["KeyMetadata"]
+    account, arn = metadata["AWSAccountId"], metadata["Arn"]
+    kms.put_key_policy(KeyId=arn, PolicyName="default", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "NoS3DataKeys", "Effect": "Deny", "Principal": "*", "Action": "kms:GenerateDataKey*", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}},
+    ]}))
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"b", ServerSideEncryption="aws:kms", SSEKMSKeyId=arn)
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+
+    events = _wait_events(server, 3, "--key", arn)
+
+    assert [(e["eventName"], e["errorCode"]) for e in events] == [
+        ("CreateKey", None), ("PutKeyPolicy", None), ("GenerateDataKey", "AccessDeniedException"),
+    ]
+    denied = events[-1]
+    assert denied["viaService"] == "s3.us-east-1.amazonaws.com" and denied["principal"] == f"arn:aws:iam::{account}:root"
+    assert denied["requestId"] == refused.value.response["ResponseMetadata"]["RequestId"]

@@ -21,6 +21,7 @@ from dataclasses import replace
 from ..crypto import kmsblob
 from ..crypto.errors import IntegrityError
 from ..crypto.keys import DataKey
+from ..errors import S3Error
 from ..observe.audit import AuditLog, KmsEvent
 from ..observe.metrics import count_kms_call
 from .builtin import BuiltinKms, KmsError
@@ -40,7 +41,9 @@ def _s3_caller() -> KmsCaller | None:
     if request is None or decided is None:
         return request or decided
     return replace(request, principal_arn=decided.principal_arn, account_id=decided.account_id, via_service=decided.via_service)
-_KEY_FAILURES = (KeyUnavailable, IntegrityError, KmsError)
+_KEY_FAILURES = (KeyUnavailable, IntegrityError, KmsError, S3Error)
+# S3-named refusals (a key policy denying S3's use for its caller) -> the KMS error name.
+_FROM_S3 = {"AccessDenied": "AccessDeniedException"}
 # A key in this state refuses to be used with this error (AWS KMS's names).
 _STATE_ERRORS = {"Disabled": "DisabledException", "PendingDeletion": "KMSInvalidStateException", "Enabled": "KMSInternalException"}
 
@@ -107,6 +110,8 @@ class AuditedProvider:
             pass
         if isinstance(exc, KmsError):
             code = exc.code
+        elif isinstance(exc, S3Error):
+            code = _FROM_S3.get(exc.code, exc.code.removeprefix("KMS."))
         elif isinstance(exc, IntegrityError):
             code = "InvalidCiphertextException"
         else:
