@@ -5,6 +5,7 @@ clock passes NextRotationDate, and older material still decrypting."""
 from __future__ import annotations
 
 import struct
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -13,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from clockcontrol import DAY_SECONDS, advance, running_movable_server, server_now
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client
 
 
 @pytest.fixture(scope="module")
@@ -182,3 +183,23 @@ def test_rotation_of_an_unknown_key_is_not_found(kms) -> None:  # type: ignore[n
     with pytest.raises(ClientError) as exc:
         kms.enable_key_rotation(KeyId="11111111-2222-3333-4444-555555555555")
     assert _code(exc) == ("NotFoundException", 400)
+
+
+def test_the_aws_managed_key_rotates_yearly_and_its_lifecycle_is_aws_s_to_manage(moved: ServerInfo, kms) -> None:  # type: ignore[no-untyped-def]
+    s3 = make_client(moved.endpoint)
+    bucket = f"managed-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)  # type: ignore[attr-defined]
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ServerSideEncryption="aws:kms")  # type: ignore[attr-defined]
+    managed = kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]
+    assert managed["KeyManager"] == "AWS"
+    status = kms.get_key_rotation_status(KeyId=managed["KeyId"])
+    assert status["KeyRotationEnabled"] is True and status["RotationPeriodInDays"] == 365
+    for call in (lambda: kms.enable_key_rotation(KeyId=managed["KeyId"], RotationPeriodInDays=90),
+                 lambda: kms.disable_key_rotation(KeyId=managed["KeyId"]),
+                 lambda: kms.rotate_key_on_demand(KeyId=managed["KeyId"]),
+                 lambda: kms.schedule_key_deletion(KeyId=managed["KeyId"], PendingWindowInDays=7)):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert _code(exc) == ("AccessDeniedException", 400)
+    assert kms.describe_key(KeyId=managed["KeyId"])["KeyMetadata"]["KeyState"] == "Enabled"
+    assert kms.describe_key(KeyId=kms.create_key()["KeyMetadata"]["KeyId"])["KeyMetadata"]["KeyManager"] == "CUSTOMER"

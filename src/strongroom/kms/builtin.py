@@ -495,10 +495,22 @@ class BuiltinKms:
         conn.execute(update(t).where(t.c.key_id == key_id, t.c.next_rotation <= now).values(next_rotation=now))
         self._catch_up_in(conn, key_id, now)
 
+    def is_aws_managed(self, key: KmsKey) -> bool:
+        """Is this an AWS managed key (named by a reserved alias/aws/... alias, made on first use)?"""
+        a = schema.kms_aliases
+        query = select(a.c.alias_name).where(a.c.account_id == key.account_id, a.c.key_id == key.key_id, a.c.alias_name.startswith(_RESERVED_ALIAS_PREFIX))
+        return self._meta.read_sync(lambda c: c.execute(query.limit(1)).first()) is not None
+
+    def _refuse_aws_managed(self, key: KmsKey) -> None:
+        """AWS rotates and keeps AWS managed keys itself: their key policy lets nobody change either."""
+        if self.is_aws_managed(key):
+            raise KmsError("AccessDeniedException", f"{key.arn} is an AWS managed key: its rotation and deletion are managed by AWS.")
+
     def enable_rotation(self, grant: Grant, key: KmsKey, period_days: int) -> None:
         """EnableKeyRotation: rotate every ``period_days`` from now; a new period for a key already
         rotating counts from its last scheduled rotation (and is due at once if that date has passed)."""
         _owned(grant, key)
+        self._refuse_aws_managed(key)
         _usable(key)  # DisabledException / KMSInvalidStateException, as for any use
         now = clock.now_seconds()
         t = schema.kms_keys
@@ -518,6 +530,7 @@ class BuiltinKms:
     def disable_rotation(self, grant: Grant, key: KmsKey) -> None:
         """DisableKeyRotation: no more automatic rotations (existing generations stay)."""
         _owned(grant, key)
+        self._refuse_aws_managed(key)
         _usable(key)  # DisabledException / KMSInvalidStateException, as for any use
         t = schema.kms_keys
         self._meta.write_sync(lambda c: c.execute(update(t).where(t.c.key_id == key.key_id).values(rotation_period_days=None, next_rotation=None)))
@@ -525,6 +538,7 @@ class BuiltinKms:
     def rotate_on_demand(self, grant: Grant, key: KmsKey) -> None:
         """RotateKeyOnDemand: a new current generation now; the automatic schedule is unchanged."""
         _owned(grant, key)
+        self._refuse_aws_managed(key)
         _usable(key)  # DisabledException / KMSInvalidStateException, as for any use
 
         def apply(conn: Connection) -> None:
@@ -544,6 +558,7 @@ class BuiltinKms:
     def schedule_deletion(self, grant: Grant, key: KmsKey, window_days: int) -> KmsKey:
         """ScheduleKeyDeletion: PendingDeletion until ``window_days`` from now, then destroyed."""
         _owned(grant, key)
+        self._refuse_aws_managed(key)
         if key.state is KeyState.PENDING_DELETION:
             raise KmsError("KMSInvalidStateException", f"{key.arn} is pending deletion.")
         when = clock.now_seconds() + window_days * lifecycle.DAY_SECONDS
@@ -557,6 +572,7 @@ class BuiltinKms:
     def cancel_deletion(self, grant: Grant, key: KmsKey) -> None:
         """CancelKeyDeletion: the key stays, Disabled (as AWS leaves it)."""
         _owned(grant, key)
+        self._refuse_aws_managed(key)
         if key.state is not KeyState.PENDING_DELETION:
             raise KmsError("KMSInvalidStateException", f"{key.arn} is not pending deletion.")
         t = schema.kms_keys

@@ -22,7 +22,7 @@ LIST_LIMIT_DEFAULT = 100
 NEW_KEY_ID = "00000000-0000-0000-0000-000000000000"  # stands for a key CreateKey has not made yet
 
 
-def key_metadata(key: KmsKey) -> dict[str, object]:
+def key_metadata(key: KmsKey, *, aws_managed: bool = False) -> dict[str, object]:
     """KeyMetadata as DescribeKey and CreateKey return it (DeletionDate while pending deletion)."""
     metadata: dict[str, object] = {
         "AWSAccountId": key.account_id,
@@ -34,7 +34,7 @@ def key_metadata(key: KmsKey) -> dict[str, object]:
         "KeyUsage": "ENCRYPT_DECRYPT",
         "KeyState": key.state.value,
         "Origin": "AWS_KMS",
-        "KeyManager": "CUSTOMER",
+        "KeyManager": "AWS" if aws_managed else "CUSTOMER",
         "CustomerMasterKeySpec": SYMMETRIC_DEFAULT,
         "KeySpec": SYMMETRIC_DEFAULT,
         "EncryptionAlgorithms": [SYMMETRIC_DEFAULT],
@@ -71,7 +71,7 @@ async def describe_key(p: Params, ctx: KmsContext) -> dict[str, object] | None:
     """DescribeKey: metadata of a key named by id, ARN, alias name or alias ARN."""
     key = await ctx.resolve(p.string("KeyId"))
     ctx.authorize(key)
-    return {"KeyMetadata": key_metadata(key)}
+    return {"KeyMetadata": key_metadata(key, aws_managed=await ctx.run(ctx.kms.is_aws_managed, key))}
 
 
 async def list_keys(p: Params, ctx: KmsContext) -> dict[str, object] | None:
