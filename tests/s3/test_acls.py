@@ -50,9 +50,7 @@ def test_bucket_owner_enforced_refuses_acls_but_the_owners(s3, bucket: str) -> N
     with pytest.raises(ClientError) as exc:
         s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="public-read")
     assert _code(exc) == ("AccessControlListNotSupported", 400)
-    with pytest.raises(ClientError) as exc:  # on object writes only bucket-owner-full-control is accepted
-        s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="private")
-    assert _code(exc) == ("AccessControlListNotSupported", 400)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="private")  # the owner's private: bucket-owner-full-control
     s3.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="bucket-owner-full-control")
     assert _grants(s3.get_object_acl(Bucket=bucket, Key="k")) == {(_canonical_id(s3), "FULL_CONTROL")}
 
@@ -143,3 +141,18 @@ def test_another_account_cannot_read_or_change_acls(s3_alt, bucket: str) -> None
         with pytest.raises(ClientError) as exc:
             attempt()
         assert _code(exc) == ("AccessDenied", 403)
+
+
+def test_bucket_owner_enforced_refuses_another_writers_private_acl(s3, s3_alt, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    alt_account = s3_alt.list_buckets()["Owner"]["ID"]
+    s3.delete_public_access_block(Bucket=bucket)
+    s3.put_bucket_policy(Bucket=bucket, Policy=(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:PutObject", '
+        f'"Resource": "arn:aws:s3:::{bucket}/*"}}]}}'
+    ))
+    with pytest.raises(ClientError) as exc:  # another account's "private" would keep the object from the bucket owner
+        s3_alt.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="private")
+    assert _code(exc) == ("AccessControlListNotSupported", 400)
+    s3_alt.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="bucket-owner-full-control")
+    acl = s3.get_object_acl(Bucket=bucket, Key="k")
+    assert acl["Owner"]["ID"] == _canonical_id(s3) != alt_account

@@ -207,8 +207,8 @@ def test_non_form_post_is_precondition_failed(server: ServerInfo, bucket: str) -
 
 
 def test_acl_field_follows_object_ownership(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
-    # A new bucket enforces bucket ownership: only bucket-owner-full-control is accepted.
-    for acl, status in (("public-read", 400), ("private", 400), ("bucket-owner-full-control", 204)):
+    # A new bucket enforces bucket ownership: only bucket-owner-full-control (or the owner's private) is accepted.
+    for acl, status in (("public-read", 400), ("private", 204), ("bucket-owner-full-control", 204)):
         url, fields = presigned(s3, bucket, key="uploads/acl", fields={"acl": acl})
         assert send(url, fields).status_code == status
     # With ACLs enabled and no Block Public Access, the form's ACL is the object's.

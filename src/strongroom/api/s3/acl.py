@@ -170,8 +170,11 @@ async def write_acl_headers(req: S3Request, ctx: RequestContext, bucket: Bucket)
     writer = ctx.principal.account.account_id if ctx.principal is not None else bucket.account_id
     ownership = await bucket_ownership(ctx, bucket)
     canned = req.headers.get("x-amz-acl")
-    if not ownership.acls_enabled and canned is not None and canned != "bucket-owner-full-control":
-        raise S3Error("AccessControlListNotSupported")  # AWS: only bucket-owner-full-control on object writes
+    # BucketOwnerEnforced takes bucket-owner-full-control, or an equivalent: "private" from the bucket
+    # owner itself (what rclone and other clients send by default) grants exactly that.
+    equivalent = canned == "bucket-owner-full-control" or (canned == "private" and writer == bucket.account_id)
+    if not ownership.acls_enabled and canned is not None and not equivalent:
+        raise S3Error("AccessControlListNotSupported")
     owner = await _canonical_id(ctx, bucket.account_id if ownership is ObjectOwnership.BUCKET_OWNER_ENFORCED else writer)
     bucket_owner = await _canonical_id(ctx, bucket.account_id)
     acl = await requested_acl(req, ctx, owner, bucket_owner)
