@@ -103,6 +103,8 @@ class Extent:
     # Small objects keep their sealed bytes in the metadata row instead of a blob file (same format,
     # same keys; one fsync instead of three). None: the bytes live in the blob store under blob_id.
     inline: bytes | None = None
+    # DSSE-KMS: the data key of the second, outer layer (the server's hierarchy); None for one layer.
+    outer_key: WrappedKey | None = None
 
     @property
     def stored_blob(self) -> str | None:
@@ -127,6 +129,9 @@ class Extent:
             d["c"] = self.checksum
         if self.inline is not None:
             d["i"] = base64.b64encode(self.inline).decode()
+        if self.outer_key is not None:
+            d["okp"], d["oki"] = self.outer_key.provider, self.outer_key.key_id
+            d["okw"] = base64.b64encode(self.outer_key.wrapped).decode()
         return d
 
     @classmethod
@@ -141,6 +146,7 @@ class Extent:
             part_number=d.get("p", 0),
             checksum=d.get("c"),
             inline=base64.b64decode(d["i"]) if "i" in d else None,
+            outer_key=WrappedKey(d["okp"], d["oki"], base64.b64decode(d["okw"])) if "okp" in d else None,
         )
 
 

@@ -216,6 +216,7 @@ class Uploads:
             context=object_context(upload.bucket, upload.key, encryption),
             segment_bytes=self._s.segment_bytes,
             checks=checks,
+            outer_provider=encryption.outer_provider(self._s.sse_s3),
         )
         return await self._commit_part(upload, number, written, algorithm)
 

@@ -169,6 +169,7 @@ class Objects:
             segment_bytes=self._s.segment_bytes,
             checks=checks,
             inline_max_bytes=self._s.inline_max_bytes,
+            outer_provider=encryption.outer_provider(self._s.sse_s3),
         )
         stored = {**headers, **encryption.stored_headers()}
         if checks.checksum_algorithm is not None and written.checksum_b64 is not None:

@@ -5,6 +5,8 @@ while the event loop receives the next one (a pipeline one segment deep, so memo
 O(segment size), invariant 6). Nothing is visible until the caller commits metadata.
 Reading: only the segments a range covers are read and opened; any integrity failure raises
 IntegrityError, never bytes (invariant 5).
+DSSE-KMS: with an ``outer_provider`` the sealed stream is sealed again under that provider's fresh
+data key (outer_layer.py); reads peel the outer layer first, still segment by segment.
 """
 
 from __future__ import annotations
@@ -20,11 +22,20 @@ from dataclasses import dataclass, field
 from ..blob.store import BlobStore, BlobWriter
 from ..crypto.errors import IntegrityError
 from ..crypto.keys import DataKey
-from ..crypto.sealed import HEADER_BYTES, TAG_BYTES, Opener, Sealer, segment_count, span_for_range
+from ..crypto.sealed import (
+    HEADER_BYTES,
+    TAG_BYTES,
+    Opener,
+    Sealer,
+    sealed_length,
+    segment_count,
+    span_for_range,
+)
 from ..errors import S3Error
 from ..kms.provider import KeyProvider, WrappedKey
 from .checksums import ChecksumAlgorithm, new_checksum
 from .model import Extent
+from .outer_layer import OuterLayerReader, OuterWriter, outer_context
 
 __all__ = ["BodyChecks", "SealedWrite", "seal_stream", "read_extents", "CRYPTO_THREADS"]
 
@@ -98,7 +109,7 @@ class _SpillWriter:
 class _SegmentWork:
     """State touched only from worker threads, one call at a time (the pipeline is one deep)."""
 
-    def __init__(self, sealer: Sealer, writer: _SpillWriter, checks: BodyChecks) -> None:
+    def __init__(self, sealer: Sealer, writer: _SpillWriter | OuterWriter, checks: BodyChecks) -> None:
         self.sealer = sealer
         self.writer = writer
         self.md5 = hashlib.md5()
@@ -128,17 +139,20 @@ async def seal_stream(
     segment_bytes: int,
     checks: BodyChecks,
     inline_max_bytes: int = 0,
+    outer_provider: KeyProvider | None = None,
 ) -> SealedWrite:
     """Seal a body into a new durable blob (steps 1-4 of the write path); verify every claim.
 
     A sealed result of at most ``inline_max_bytes`` is returned inline instead of written to a blob.
+    With ``outer_provider`` (DSSE-KMS) the blob gets a second, independent layer under its key.
     """
     loop = asyncio.get_running_loop()
     # Key generation, nonces and the file create all draw on the system's random source or disk:
     # one thread hop for all of them (invariant 8).
     # The request's context goes along: a KMS provider records its key use for the request's caller.
-    blob_id, wrapped, sealer, writer = await loop.run_in_executor(
-        _pool, contextvars.copy_context().run, _start_blob, blobs, provider, provider_key_id, context, segment_bytes, inline_max_bytes
+    blob_id, keys, sealer, writer = await loop.run_in_executor(
+        _pool, contextvars.copy_context().run, _start_blob, blobs, provider, provider_key_id, context, segment_bytes, inline_max_bytes,
+        outer_provider,
     )
     work = _SegmentWork(sealer, writer, checks)
     pending: asyncio.Future[None] | None = None
@@ -169,7 +183,8 @@ async def seal_stream(
     digest = work.checksum.digest() if work.checksum is not None else None
     return SealedWrite(
         extent=Extent(
-            blob_id=blob_id, size=size, segment_bytes=segment_bytes, key=wrapped, etag=work.md5.hexdigest(), inline=writer.inline_bytes
+            blob_id=blob_id, size=size, segment_bytes=segment_bytes, key=keys[0], etag=work.md5.hexdigest(), inline=writer.inline_bytes,
+            outer_key=keys[1],
         ),
         md5_hex=work.md5.hexdigest(),
         checksum_b64=work.checksum.b64() if work.checksum is not None else None,
@@ -184,14 +199,23 @@ def _start_blob(
     context: Mapping[str, str],
     segment_bytes: int,
     inline_max_bytes: int,
-) -> tuple[str, WrappedKey, Sealer, _SpillWriter]:
-    """A fresh blob id and data key (never reused, invariant 2), and the blob opened with its header."""
+    outer_provider: KeyProvider | None,
+) -> tuple[str, tuple[WrappedKey, WrappedKey | None], Sealer, _SpillWriter | OuterWriter]:
+    """A fresh blob id and data key (never reused, invariant 2), and the blob opened with its header.
+
+    With an outer provider, a second fresh data key from it seals the whole inner blob again.
+    """
     blob_id = uuid.uuid4().hex
-    data_key, wrapped = provider.generate_data_key(provider_key_id, {**context, "strongroom:blob": blob_id})
+    bound = {**context, "strongroom:blob": blob_id}
+    data_key, wrapped = provider.generate_data_key(provider_key_id, bound)
     sealer = Sealer(data_key, bytes.fromhex(blob_id), segment_bytes)
-    writer = _SpillWriter(blobs, blob_id, inline_max_bytes)
+    writer: _SpillWriter | OuterWriter = _SpillWriter(blobs, blob_id, inline_max_bytes)
+    outer_wrapped: WrappedKey | None = None
+    if outer_provider is not None:
+        outer_key, outer_wrapped = outer_provider.generate_data_key(None, outer_context(bound))
+        writer = OuterWriter(Sealer(outer_key, bytes.fromhex(blob_id), segment_bytes, outer_layer=True), writer)
     writer.write(sealer.header)
-    return blob_id, wrapped, sealer, writer
+    return blob_id, (wrapped, outer_wrapped), sealer, writer
 
 
 def _finish(work: _SegmentWork, last_segment: bytes, checks: BodyChecks) -> None:
@@ -237,6 +261,15 @@ def _unwrap(extent: Extent, providers: Mapping[str, KeyProvider], context: Mappi
     return provider.unwrap(extent.key, {**context, "strongroom:blob": extent.blob_id})
 
 
+def _source(extent: Extent, blobs: BlobStore, providers: Mapping[str, KeyProvider], context: Mapping[str, str]) -> BlobStore | _InlineBlob | OuterLayerReader:
+    """Where the extent's (inner) sealed blob is read from: the store, its inline bytes, or under its outer layer."""
+    source: BlobStore | _InlineBlob = _InlineBlob(extent.inline) if extent.inline is not None else blobs
+    if extent.outer_key is None:
+        return source
+    outer_key = providers[extent.outer_key.provider].unwrap(extent.outer_key, outer_context({**context, "strongroom:blob": extent.blob_id}))
+    return OuterLayerReader(source, extent.blob_id, outer_key, sealed_length(extent.size, extent.segment_bytes))
+
+
 @dataclass(frozen=True, slots=True)
 class _SegmentRead:
     """Where one sealed segment lies in its blob."""
@@ -258,7 +291,8 @@ async def _read_extent(
     skip = span.skip
     position = span.sealed_offset
     opener: Opener | None = None
-    inline = _InlineBlob(extent.inline) if extent.inline is not None else None
+    source = _source(extent, blobs, providers, context)
+    inline = source if extent.inline is not None else None
     for index in range(span.first, span.last + 1):
         plain_len = extent.segment_bytes if index < last_index else extent.size - index * extent.segment_bytes
         segment = _SegmentRead(index, position, plain_len + TAG_BYTES, index == last_index)
@@ -269,9 +303,9 @@ async def _read_extent(
                 plaintext = _read_open(inline, extent.blob_id, opener, segment)
         elif opener is None:
             # One read (one thread hop) for the header and the first segment: small objects cost one.
-            opener, plaintext = await asyncio.get_running_loop().run_in_executor(_pool, _open_first, blobs, extent.blob_id, key, segment)
+            opener, plaintext = await asyncio.get_running_loop().run_in_executor(_pool, _open_first, source, extent.blob_id, key, segment)
         else:
-            plaintext = await asyncio.get_running_loop().run_in_executor(_pool, _read_open, blobs, extent.blob_id, opener, segment)
+            plaintext = await asyncio.get_running_loop().run_in_executor(_pool, _read_open, source, extent.blob_id, opener, segment)
         position += segment.length
         piece = plaintext[skip : skip + remaining]
         skip = 0
@@ -289,7 +323,7 @@ class _InlineBlob:
         return self._data[offset : offset + length]
 
 
-def _open_first(blobs: BlobStore | _InlineBlob, blob_id: str, key: DataKey, segment: _SegmentRead) -> tuple[Opener, bytes]:
+def _open_first(blobs: BlobStore | _InlineBlob | OuterLayerReader, blob_id: str, key: DataKey, segment: _SegmentRead) -> tuple[Opener, bytes]:
     if segment.position == HEADER_BYTES:
         data = blobs.read_range(blob_id, 0, HEADER_BYTES + segment.length)
         header, sealed = data[:HEADER_BYTES], data[HEADER_BYTES:]
@@ -302,7 +336,7 @@ def _open_first(blobs: BlobStore | _InlineBlob, blob_id: str, key: DataKey, segm
     return opener, opener.open_segment(segment.index, sealed, last=segment.last)
 
 
-def _read_open(blobs: BlobStore | _InlineBlob, blob_id: str, opener: Opener, segment: _SegmentRead) -> bytes:
+def _read_open(blobs: BlobStore | _InlineBlob | OuterLayerReader, blob_id: str, opener: Opener, segment: _SegmentRead) -> bytes:
     sealed = blobs.read_range(blob_id, segment.position, segment.length)
     if len(sealed) != segment.length:
         raise IntegrityError("short segment")

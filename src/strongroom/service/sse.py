@@ -185,7 +185,7 @@ DEFAULT_BUCKET_ENCRYPTION = BucketEncryption()
 
 @dataclass(frozen=True, slots=True)
 class Encryption:
-    """How one object version (or upload) is sealed: SSE-S3, SSE-KMS under a resolved key ARN, or SSE-C.
+    """How one object version (or upload) is sealed: SSE-S3, SSE-KMS or DSSE-KMS under a resolved key ARN, or SSE-C.
 
     For SSE-C, ``customer_key`` is the request's key (only while that request is served; None for an
     encryption read back from stored headers) and ``fingerprint`` the salted HMAC stored to recognise it.

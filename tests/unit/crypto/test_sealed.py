@@ -100,6 +100,25 @@ def test_vectors_seal_and_open_byte_for_byte(case: dict[str, Any]) -> None:
     assert open_all(key, blob_id, sealed, len(plaintext), outer_layer=outer) == plaintext
 
 
+def test_two_layer_vector_seals_the_inner_blob_again_and_opens_layer_by_layer() -> None:
+    # DSSE-KMS (docs/formats/sealed-blob.md, "two layers"): the inner blob is the outer blob's plaintext.
+    two = VECTORS["two_layer"]
+    case = next(c for c in VECTORS["cases"] if c["name"] == two["inner_case"])
+    blob_id = bytes.fromhex(VECTORS["blob_id_hex"])
+    inner_key = DataKey.from_bytes(bytes.fromhex(VECTORS["key_hex"]))
+    outer_key = DataKey.from_bytes(bytes.fromhex(two["outer_key_hex"]))
+    inner, sealed = bytes.fromhex(case["sealed_hex"]), bytes.fromhex(two["sealed_hex"])
+    fixed = (bytes.fromhex(two["outer_salt_hex"]), bytes.fromhex(two["outer_nonce_prefix_hex"]))
+    assert seal_all(outer_key, blob_id, inner, two["segment_bytes"], outer_layer=True, _salt_and_prefix_for_tests=fixed) == sealed
+    peeled = open_all(outer_key, blob_id, sealed, len(inner), outer_layer=True)
+    assert peeled == inner
+    assert open_all(inner_key, blob_id, peeled, len(bytes.fromhex(case["plaintext_hex"]))) == bytes.fromhex(case["plaintext_hex"])
+    with pytest.raises(IntegrityError):  # each layer opens only with its own key
+        open_all(inner_key, blob_id, sealed, len(inner), outer_layer=True)
+    with pytest.raises(IntegrityError):  # and only as the layer it is
+        open_all(outer_key, blob_id, sealed, len(inner))
+
+
 def test_vector_matches_the_documented_construction() -> None:
     # Rebuilds one vector from docs/formats/sealed-blob.md with raw primitives, independently of sealed.py.
     from cryptography.hazmat.primitives import hashes
