@@ -5,19 +5,16 @@ multipart and ranges, expiry, and a disabled KMS key still locking the objects o
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, start_server, stop_server
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, running_server
 from kmscounters import COUNTERS_ENV, bucket_key_rows, delta, extents, kms_calls, total
 from rawclient import signed_request
 
@@ -27,11 +24,8 @@ PUTS = 1000
 @pytest.fixture(scope="module")
 def counted() -> Iterator[ServerInfo]:
     """A server of its own that exposes its counters (default bucket key lifetime)."""
-    root = Path(tempfile.mkdtemp(prefix="strongroom-bk-"))
-    info = start_server(root / "data", COUNTERS_ENV)
-    yield info
-    stop_server(info)
-    shutil.rmtree(root, ignore_errors=True)
+    with running_server(COUNTERS_ENV) as info:
+        yield info
 
 
 @pytest.fixture(scope="module")
@@ -181,9 +175,7 @@ def test_disabled_kms_key_locks_out_objects_even_with_the_bucket_key_cached(clie
 
 
 def test_after_expiry_a_new_bucket_key_is_made_and_old_objects_stay_readable() -> None:
-    root = Path(tempfile.mkdtemp(prefix="strongroom-bk-ttl-"))
-    info = start_server(root / "data", {**COUNTERS_ENV, "STRONGROOM_BUCKET_KEY_TTL_SECONDS": "0.5"})
-    try:
+    with running_server({**COUNTERS_ENV, "STRONGROOM_BUCKET_KEY_TTL_SECONDS": "0.5"}) as info:
         client = make_client(info.endpoint)
         kms = boto3.client("kms", endpoint_url=info.endpoint, aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET, region_name="us-east-1")
         key_arn = kms.create_key()["KeyMetadata"]["Arn"]
@@ -200,6 +192,3 @@ def test_after_expiry_a_new_bucket_key_is_made_and_old_objects_stay_readable() -
         assert [extents(info.data_dir, bucket, k)[0]["ki"] for k in ("old", "new")] == [rows[0][0], rows[1][0]]
         assert client.get_object(Bucket=bucket, Key="new")["Body"].read() == b"after expiry"
         assert client.get_object(Bucket=bucket, Key="old")["Body"].read() == b"before expiry"
-    finally:
-        stop_server(info)
-        shutil.rmtree(root, ignore_errors=True)
