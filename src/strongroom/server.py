@@ -89,7 +89,7 @@ def _object_key_providers(settings: Settings, meta: MetaStore, sse_s3: KeyProvid
     bucket_key_limits = CacheLimits(settings.bucket_key_ttl_seconds, settings.key_cache_max_uses, settings.key_cache_max_entries)
     bucket_keys = BucketKeys(
         CountedKms(kms), meta, KeyCache(BUCKET_KEY_CACHE, bucket_key_limits),
-        ttl_seconds=settings.bucket_key_ttl_seconds, max_uses=settings.bucket_key_max_uses,
+        ttl_seconds=settings.bucket_key_ttl_seconds, max_uses=settings.bucket_key_max_uses, check_use=kms.policies.check_s3_use,
     )
     counted = CountedKms(kms, KeyCache(DATA_KEY_CACHE, limits))
     return {sse_s3.name: sse_s3, counted.name: counted, bucket_keys.name: bucket_keys}

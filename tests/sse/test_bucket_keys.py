@@ -15,6 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, running_server
+from keypolicies import policy, root
 from kmscounters import COUNTERS_ENV, bucket_key_rows, delta, extents, kms_calls, total
 from rawclient import signed_request
 
@@ -192,3 +193,18 @@ def test_after_expiry_a_new_bucket_key_is_made_and_old_objects_stay_readable() -
         assert [extents(info.data_dir, bucket, k)[0]["ki"] for k in ("old", "new")] == [rows[0][0], rows[1][0]]
         assert client.get_object(Bucket=bucket, Key="new")["Body"].read() == b"after expiry"
         assert client.get_object(Bucket=bucket, Key="old")["Body"].read() == b"before expiry"
+
+
+def test_a_cached_bucket_key_does_not_bypass_the_key_policy_on_writes(client, kms) -> None:  # type: ignore[no-untyped-def]
+    meta = kms.create_key(Description="bucket key policy")["KeyMetadata"]
+    bucket = _bucket(client, meta["Arn"], bucket_key=True)
+    client.put_object(Bucket=bucket, Key="first", Body=b"allowed")  # the bucket key is made and cached
+    admin_and_read = ["kms:Describe*", "kms:Get*", "kms:List*", "kms:Put*", "kms:Enable*", "kms:Disable*", "kms:Decrypt"]
+    kms.put_key_policy(KeyId=meta["KeyId"], PolicyName="default", Policy=policy(root(meta["AWSAccountId"], admin_and_read)))
+    with pytest.raises(ClientError) as exc:
+        client.put_object(Bucket=bucket, Key="second", Body=b"refused")
+    assert _code(exc) == ("AccessDenied", 403)
+    assert client.get_object(Bucket=bucket, Key="first")["Body"].read() == b"allowed"  # kms:Decrypt still allowed
+    with pytest.raises(ClientError) as exc:
+        client.head_object(Bucket=bucket, Key="second")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404

@@ -13,6 +13,11 @@ through KMS again when it is not in the bucket-key cache. A cached bucket key ne
 KMS key's state: reads check the KMS key's state first (service/sse.py ``check_keys_usable``, which
 asks ``describe`` here for the bucket key's KMS key).
 
+Writes: a cached bucket key does not bypass the KMS key's policy either. Each write asks ``check_use``
+(the built-in KMS's key policy check for S3's caller) whether the caller may kms:GenerateDataKey with
+the bucket key's context, before the bucket key wraps anything; that is a policy evaluation, not a
+KMS call.
+
 Wrapped data keys record provider ``bucket-key`` and the bucket key's id (part of the metadata format):
 ``WrappedKey("bucket-key", bucket_key_id, envelope.wrap_key(bucket key, data key, object context))``.
 Methods block (metadata and KMS): call them off the event loop.
@@ -23,7 +28,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -43,6 +48,9 @@ __all__ = ["BUCKET_KEY_PROVIDER", "BucketKeys", "bucket_key_context"]
 BUCKET_KEY_PROVIDER = "bucket-key"
 # How many bucket key rows (immutable) this process remembers, to answer describe/unwrap lookups.
 _RECORDS_KEPT = 4096
+
+# (KMS key ARN, action, encryption context) -> None, or raises: may S3's current caller use the key?
+UseCheck = Callable[[str, str, Mapping[str, str]], None]
 
 
 def bucket_key_context(bucket: str) -> dict[str, str]:
@@ -76,8 +84,11 @@ class BucketKeys:
 
     name = BUCKET_KEY_PROVIDER
 
-    def __init__(self, kms: KeyProvider, meta: MetaStore, cache: KeyCache, *, ttl_seconds: float, max_uses: int) -> None:
+    def __init__(
+        self, kms: KeyProvider, meta: MetaStore, cache: KeyCache, *, ttl_seconds: float, max_uses: int, check_use: UseCheck | None = None
+    ) -> None:
         self._kms = kms
+        self._check_use = check_use
         self._meta = meta
         self._cache = cache
         self._ttl = ttl_seconds
@@ -93,7 +104,12 @@ class BucketKeys:
     # -- writing --------------------------------------------------------------------------------------
 
     def current(self, bucket: str, kms_key_arn: str) -> tuple[str, DataKey]:
-        """(id, key) of the bucket key new data keys are wrapped with; makes one when none is live."""
+        """(id, key) of the bucket key new data keys are wrapped with; makes one when none is live.
+
+        The caller's right to generate data keys under the KMS key is checked first, every time.
+        """
+        if self._check_use is not None:
+            self._check_use(kms_key_arn, "kms:GenerateDataKey", bucket_key_context(bucket))
         with self._lock:
             now = clock.now_seconds()
             current = self._current.get((bucket, kms_key_arn))
