@@ -15,7 +15,7 @@ from .auth.credentials import CredentialCache
 from .blob.local import LocalBlobStore
 from .config import Settings
 from .kms.audited import AuditedProvider, KmsAudit
-from .kms.bucket_keys import BucketKeys
+from .kms.bucket_keys import BucketKeys, UseCheck
 from .kms.builtin import BuiltinKms
 from .kms.cache import BUCKET_KEY_CACHE, DATA_KEY_CACHE, CacheLimits, CountedKms, KeyCache
 from .kms.provider import KeyProvider
@@ -62,7 +62,7 @@ def open_runtime(settings: Settings) -> Runtime:
         blobs=LocalBlobStore(settings.data_dir),
         # S3's uses of KMS keys are audited (GenerateDataKey on writes, Decrypt on reads): innermost,
         # so that only real KMS calls are recorded, never a cache hit or a bucket key's local wrap.
-        providers=_object_key_providers(settings, meta, sse_s3, AuditedProvider(kms, kms_audit)),
+        providers=_object_key_providers(settings, meta, sse_s3, AuditedProvider(kms, kms_audit), kms.policies.check_s3_use),
         sse_s3=sse_s3,
         segment_bytes=settings.segment_bytes,
         inline_max_bytes=settings.inline_max_bytes,
@@ -82,14 +82,16 @@ def open_runtime(settings: Settings) -> Runtime:
     return Runtime(settings, root_key, meta, storage, services)
 
 
-def _object_key_providers(settings: Settings, meta: MetaStore, sse_s3: KeyProvider, kms: KeyProvider) -> dict[str, KeyProvider]:
+def _object_key_providers(
+    settings: Settings, meta: MetaStore, sse_s3: KeyProvider, kms: KeyProvider, check_use: UseCheck
+) -> dict[str, KeyProvider]:
     """The providers that wrap object data keys: the server's hierarchy, the built-in KMS (calls
     counted, unwraps cached for reads) and the S3 Bucket Keys it wraps (their own cache)."""
     limits = CacheLimits(settings.key_cache_ttl_seconds, settings.key_cache_max_uses, settings.key_cache_max_entries)
     bucket_key_limits = CacheLimits(settings.bucket_key_ttl_seconds, settings.key_cache_max_uses, settings.key_cache_max_entries)
     bucket_keys = BucketKeys(
         CountedKms(kms), meta, KeyCache(BUCKET_KEY_CACHE, bucket_key_limits),
-        ttl_seconds=settings.bucket_key_ttl_seconds, max_uses=settings.bucket_key_max_uses, check_use=kms.policies.check_s3_use,
+        ttl_seconds=settings.bucket_key_ttl_seconds, max_uses=settings.bucket_key_max_uses, check_use=check_use,
     )
     counted = CountedKms(kms, KeyCache(DATA_KEY_CACHE, limits))
     return {sse_s3.name: sse_s3, counted.name: counted, bucket_keys.name: bucket_keys}

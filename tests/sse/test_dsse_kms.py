@@ -20,7 +20,8 @@ from strongroom.crypto.keys import DataKey
 from strongroom.crypto.sealed import open_all, sealed_length
 from strongroom.kms.builtin import BuiltinKms
 from strongroom.kms.provider import WrappedKey
-from strongroom.kms.server_keys import ServerKeyProvider, load_or_create_root_key
+from strongroom.kms.root_key import open_root_keyring
+from strongroom.kms.server_keys import ServerKeyProvider
 from strongroom.meta.engine import MetaStore
 
 DSSE = "aws:kms:dsse"
@@ -156,7 +157,7 @@ def test_both_layers_are_at_rest_and_each_key_opens_only_its_own(server: ServerI
     context = {"aws:s3:arn": f"arn:aws:s3:::{bucket}/k", "strongroom:blob": blob_id}
     meta = MetaStore(f"sqlite:///{server.data_dir / 'meta.db'}")
     try:
-        root = load_or_create_root_key(server.data_dir / "root.key")
+        root = open_root_keyring(server.data_dir / "root.key")
         outer_key = ServerKeyProvider(root, meta).unwrap(_wrapped(extent, "ok"), {**context, "strongroom:layer": "outer"})
         inner_key = BuiltinKms(root, meta, "us-east-1").unwrap(_wrapped(extent, "k"), context)
     finally:
