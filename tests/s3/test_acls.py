@@ -156,3 +156,30 @@ def test_bucket_owner_enforced_refuses_another_writers_private_acl(s3, s3_alt, b
     s3_alt.put_object(Bucket=bucket, Key="k", Body=b"x", ACL="bucket-owner-full-control")
     acl = s3.get_object_acl(Bucket=bucket, Key="k")
     assert acl["Owner"]["ID"] == _canonical_id(s3) != alt_account
+
+
+@pytest.mark.parametrize(("ownership", "acl", "owned_by_bucket_owner"), [
+    ("ObjectWriter", None, False),
+    ("ObjectWriter", "bucket-owner-full-control", False),
+    ("BucketOwnerPreferred", None, False),
+    ("BucketOwnerPreferred", "bucket-owner-full-control", True),
+    ("BucketOwnerEnforced", None, True),
+    ("BucketOwnerEnforced", "bucket-owner-full-control", True),
+])
+def test_object_ownership_decides_who_owns_another_accounts_upload(  # type: ignore[no-untyped-def]
+    s3, s3_alt, ownership: str, acl: str | None, owned_by_bucket_owner: bool,
+) -> None:
+    name = f"own-{uuid.uuid4().hex[:20]}"
+    s3.create_bucket(Bucket=name, ObjectOwnership=ownership)
+    s3.delete_public_access_block(Bucket=name)
+    s3.put_bucket_policy(Bucket=name, Policy=(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", '
+        '"Action": ["s3:PutObject", "s3:GetObjectAcl", "s3:ListMultipartUploadParts"], '
+        f'"Resource": "arn:aws:s3:::{name}/*"}}]}}'
+    ))
+    expected = _canonical_id(s3) if owned_by_bucket_owner else _canonical_id(s3_alt)
+    extra = {"ACL": acl} if acl else {}
+    s3_alt.put_object(Bucket=name, Key="k", Body=b"x", **extra)
+    assert s3_alt.get_object_acl(Bucket=name, Key="k")["Owner"]["ID"] == expected
+    upload = s3_alt.create_multipart_upload(Bucket=name, Key="mp", **extra)
+    assert s3_alt.list_parts(Bucket=name, Key="mp", UploadId=upload["UploadId"])["Owner"]["ID"] == expected

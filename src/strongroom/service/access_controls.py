@@ -25,6 +25,7 @@ __all__ = [
     "ObjectOwnership",
     "parse_bucket_policy",
     "new_bucket_configs",
+    "object_owner",
 ]
 
 POLICY_KIND = "policy"
@@ -120,3 +121,14 @@ def parse_bucket_policy(document: bytes, bucket: str) -> Policy:
             if resource != arn and not resource.startswith(arn + "/"):
                 raise S3Error("MalformedPolicy", f"Statement {number}: Policy has invalid resource {resource!r} (must be in bucket {bucket}).")
     return policy
+
+
+def object_owner(bucket_owner: str, writer: str | None, ownership: ObjectOwnership, canned_acl: str | None) -> str:
+    """Who owns a new object, as AWS's Object Ownership decides: the bucket owner under BucketOwnerEnforced,
+    and under BucketOwnerPreferred when the writer grants it bucket-owner-full-control; else the writer
+    (an anonymous writer's object is the bucket owner's)."""
+    if writer is None or ownership is ObjectOwnership.BUCKET_OWNER_ENFORCED:
+        return bucket_owner
+    if ownership is ObjectOwnership.BUCKET_OWNER_PREFERRED and canned_acl == "bucket-owner-full-control":
+        return bucket_owner
+    return writer

@@ -60,6 +60,7 @@ class CopyPlan:
     changes_attributes: bool
     encryption: Encryption = SSE_S3
     source_customer_key: CustomerKey | None = None
+    owner_account: str | None = None  # the copy's owner (Object Ownership); None: the bucket owner
 
 
 def copied_headers(source: ObjectVersion) -> dict[str, str]:
@@ -106,6 +107,6 @@ async def copy_object(objects: Objects, grant: Grant, source_grant: Grant, plan:
     return await objects.put(
         grant, plan.bucket, plan.key, body, headers=headers, tags=tags or None,
         checks=BodyChecks(checksum_algorithm=algorithm),
-        encryption=plan.encryption,
+        encryption=plan.encryption, owner_account=plan.owner_account,
     )
 

@@ -157,6 +157,7 @@ class Uploads:
         checksum: tuple[ChecksumAlgorithm, ChecksumType] | None,
         initiator_arn: str,
         encryption: Encryption = SSE_S3,
+        owner_account: str | None = None,
     ) -> Upload:
         """Start an upload: a random url-safe id, the object's headers, encryption and tags kept until completion."""
         validate_user_metadata(headers)
@@ -165,7 +166,7 @@ class Uploads:
             bucket=bucket.name,
             key=key,
             initiated=clock.now_seconds(),
-            owner_account=bucket.account_id,
+            owner_account=owner_account or bucket.account_id,
             initiator_arn=initiator_arn,
             headers={**headers, **encryption.stored_headers()},
             tags=tags,
@@ -309,7 +310,7 @@ class Uploads:
 
         version = await self._objects.commit(  # steps 3-4
             grant, bucket, upload.key, [p.extent for p in chosen], etag, headers, upload.tags, request.conditions,
-            already_live=True, also=also,
+            already_live=True, also=also, owner_account=upload.owner_account,
         )
         return Completion(version, upload.checksum_algorithm if checksum else None, checksum, upload.checksum_type if checksum else None)
 

@@ -155,8 +155,10 @@ class Objects:
         checks: BodyChecks,
         conditions: Conditions = Conditions(),
         encryption: Encryption = SSE_S3,
+        owner_account: str | None = None,
     ) -> ObjectVersion:
-        """Store a whole object from a stream, replacing the current version."""
+        """Store a whole object from a stream, replacing the current version (owned by ``owner_account``,
+        the bucket owner unless Object Ownership makes the writer the owner)."""
         validate_user_metadata(headers)  # step 1
         checks.max_bytes = MAX_PUT_BYTES
         provider, provider_key_id = encryption.provider(self._s.providers, self._s.sse_s3, bucket.name)
@@ -175,7 +177,9 @@ class Objects:
         if checks.checksum_algorithm is not None and written.checksum_b64 is not None:
             stored["x-amz-checksum-" + checks.checksum_algorithm.value.lower()] = written.checksum_b64
             stored["x-amz-checksum-type"] = "FULL_OBJECT"
-        return await self.commit(grant, bucket, key, [written.extent], f'"{written.md5_hex}"', stored, tags, conditions)
+        return await self.commit(
+            grant, bucket, key, [written.extent], f'"{written.md5_hex}"', stored, tags, conditions, owner_account=owner_account
+        )
 
     async def commit(
         self,
@@ -190,6 +194,7 @@ class Objects:
         *,
         already_live: bool = False,
         also: Callable[[Connection], list[str]] | None = None,
+        owner_account: str | None = None,
     ) -> ObjectVersion:
         """Make sealed, durable blobs the current version of a key (step 3), then drop replaced blobs.
 
@@ -197,9 +202,10 @@ class Objects:
         and returns further blob ids the commit makes garbage.
         """
         now = clock.now_seconds()
+        owner = owner_account or bucket.account_id
         version = ObjectVersion(
             bucket=bucket.name, key=key, version_id=NULL_VERSION, is_latest=True, is_delete_marker=False,
-            size=sum(e.size for e in extents), etag=etag, last_modified=now, owner_account=bucket.account_id,
+            size=sum(e.size for e in extents), etag=etag, last_modified=now, owner_account=owner,
             headers=headers, tags=tags, extents=tuple(extents),
         )
 
@@ -214,7 +220,7 @@ class Objects:
             conn.execute(
                 o.insert().values(
                     bucket=bucket.name, key=key, version_id=version.version_id, is_latest=True, is_delete_marker=False,
-                    size=version.size, etag=etag, last_modified=now, owner_account=bucket.account_id,
+                    size=version.size, etag=etag, last_modified=now, owner_account=owner,
                     headers=json.dumps(headers, separators=(",", ":")),
                     tags=json.dumps(tags) if tags else None,
                     extents=extents_to_text(extents),

@@ -19,6 +19,7 @@ from ...service.access_controls import (
     PUBLIC_ACCESS_BLOCK_KIND,
     ObjectOwnership,
     PublicAccessBlock,
+    object_owner,
 )
 from ...service.acl import (
     ACL_CONFIG_KIND,
@@ -41,7 +42,7 @@ from .headers import verify_small_body
 
 __all__ = [
     "get_bucket_acl", "put_bucket_acl", "get_object_acl", "put_object_acl",
-    "requested_acl", "bucket_ownership", "check_acl_allowed", "states_acl", "write_acl_headers", "new_bucket_acl",
+    "requested_acl", "bucket_ownership", "new_object_owner", "check_acl_allowed", "states_acl", "write_acl_headers", "new_bucket_acl",
 ]
 
 ACL_MAX_BYTES = 64 * 1024
@@ -175,7 +176,7 @@ async def write_acl_headers(req: S3Request, ctx: RequestContext, bucket: Bucket)
     equivalent = canned == "bucket-owner-full-control" or (canned == "private" and writer == bucket.account_id)
     if not ownership.acls_enabled and canned is not None and not equivalent:
         raise S3Error("AccessControlListNotSupported")
-    owner = await _canonical_id(ctx, bucket.account_id if ownership is ObjectOwnership.BUCKET_OWNER_ENFORCED else writer)
+    owner = await _canonical_id(ctx, object_owner(bucket.account_id, writer, ownership, canned))
     bucket_owner = await _canonical_id(ctx, bucket.account_id)
     acl = await requested_acl(req, ctx, owner, bucket_owner)
     assert acl is not None
@@ -197,6 +198,12 @@ async def new_bucket_acl(req: S3Request, ctx: RequestContext, account_id: str, o
     if blocks_public and acl.is_public:
         raise S3Error("AccessDenied", "Public ACLs are blocked by the BlockPublicAcls block public access setting.")
     return {ACL_CONFIG_KIND: acl.to_json()}
+
+
+async def new_object_owner(req: S3Request, ctx: RequestContext, bucket: Bucket) -> str:
+    """The account that owns an object this write creates (Object Ownership and the request's x-amz-acl)."""
+    writer = ctx.principal.account.account_id if ctx.principal is not None else None
+    return object_owner(bucket.account_id, writer, await bucket_ownership(ctx, bucket), req.headers.get("x-amz-acl"))
 
 
 # -- rendering --------------------------------------------------------------------------------------

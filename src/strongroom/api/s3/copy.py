@@ -15,7 +15,7 @@ from ..context import RequestContext
 from ..httpdates import iso8601
 from ..request import S3Request
 from ..response import Response, xml_response
-from .acl import write_acl_headers
+from .acl import new_object_owner, write_acl_headers
 from .copysource import COPY_SOURCE_HEADER, check_copy_source_conditions, parse_copy_source
 from .headers import (
     COPY_SOURCE_SSEC_PREFIX,
@@ -85,7 +85,7 @@ async def copy_object(req: S3Request, ctx: RequestContext) -> Response:
         metadata_directive=metadata_directive, headers=request_headers,
         tagging_directive=tagging_directive, tags=tags, checksum_algorithm=algorithm,
         changes_attributes=any(h in req.headers for h in _ATTRIBUTE_HEADERS),
-        encryption=encryption, source_customer_key=source_key,
+        encryption=encryption, source_customer_key=source_key, owner_account=await new_object_owner(req, ctx, bucket),
     )
     version = await copy_service(ctx.objects, grant, source_grant, plan)  # 3. service
     headers = sse_response_headers(version.headers)  # 4. render

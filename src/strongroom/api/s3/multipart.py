@@ -36,7 +36,7 @@ from ..httpdates import iso8601
 from ..request import S3Request
 from ..response import Response, empty_response, xml_response
 from ..xml import Node, child_text, children, parse_xml, strip_ns
-from .acl import write_acl_headers
+from .acl import new_object_owner, write_acl_headers
 from .copysource import (
     COPY_SOURCE_HEADER,
     COPY_SOURCE_RANGE_HEADER,
@@ -119,7 +119,8 @@ async def create_multipart_upload(req: S3Request, ctx: RequestContext) -> Respon
     encryption = await ctx.encryption(sse, bucket)
     initiator = ctx.principal.arn if ctx.principal is not None else "anonymous"
     upload = await ctx.uploads.create(  # 3. service
-        grant, bucket, key, headers=headers, tags=tags, checksum=checksum, initiator_arn=initiator, encryption=encryption
+        grant, bucket, key, headers=headers, tags=tags, checksum=checksum, initiator_arn=initiator, encryption=encryption,
+        owner_account=await new_object_owner(req, ctx, bucket),
     )
     out = {**sse_response_headers(upload.headers), **_checksum_headers(upload)}  # 4. render
     return xml_response("InitiateMultipartUploadResult", [("Bucket", bucket.name), ("Key", key), ("UploadId", upload.upload_id)], headers=out)

@@ -13,7 +13,7 @@ from ..httpdates import parse_http_date_or_none
 from ..ranges import parse_range
 from ..request import S3Request
 from ..response import Response, empty_response
-from .acl import write_acl_headers
+from .acl import new_object_owner, write_acl_headers
 from .deletes import delete_objects
 from .headers import (
     body_checks,
@@ -55,7 +55,8 @@ async def put_object(req: S3Request, ctx: RequestContext) -> Response:
     headers.update(await write_acl_headers(req, ctx, bucket))
     encryption = await ctx.encryption(sse, bucket)
     version = await ctx.objects.put(  # 3. service
-        grant, bucket, key, req.body(), headers=headers, tags=tags, checks=checks, conditions=conditions, encryption=encryption
+        grant, bucket, key, req.body(), headers=headers, tags=tags, checks=checks, conditions=conditions, encryption=encryption,
+        owner_account=await new_object_owner(req, ctx, bucket),
     )
     out = {"etag": version.etag, **sse_response_headers(version.headers)}  # 4. render
     out.update({k: v for k, v in version.headers.items() if k.startswith("x-amz-checksum-") and k != "x-amz-checksum-type"})

@@ -25,7 +25,7 @@ from ..formdata import Field, FileData, FileEnd, FileStart, FormDataParser, Form
 from ..request import S3Request
 from ..response import Response, empty_response
 from ..xml import render_xml
-from .acl import write_acl_headers
+from .acl import new_object_owner, write_acl_headers
 from .headers import body_checks, parse_sse_request, sse_response_headers, stored_headers
 from .tagging import parse_tagging_xml
 
@@ -143,7 +143,8 @@ async def post_object(req: S3Request, ctx: RequestContext) -> Response:
     tags = parse_tagging_xml(fields["tagging"].encode("utf-8")) if "tagging" in fields else None
     encryption = await ctx.encryption(sse, bucket)  # the form's x-amz-server-side-encryption, else the bucket's default
     version = await ctx.objects.put(  # 3. service
-        grant, bucket, key, form.file(limits), headers=headers, tags=tags or None, checks=checks, encryption=encryption
+        grant, bucket, key, form.file(limits), headers=headers, tags=tags or None, checks=checks, encryption=encryption,
+        owner_account=await new_object_owner(as_put, ctx, bucket),
     )
     await form.drain()
     return _success(req, ctx, fields, version)  # 4. render
