@@ -15,7 +15,6 @@ import random
 from collections.abc import Awaitable, Callable
 from enum import Enum
 
-from ..auth.authenticate import authenticate
 from ..crypto.errors import IntegrityError
 from ..errors import S3Error
 from ..kms.audited import S3_REQUEST
@@ -154,20 +153,13 @@ class S3App:
             raise S3Error("InvalidRequest", "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
         if r.operation.method == "OPTIONS":  # CORS preflights are unsigned by design (Fetch standard)
             return await r.operation.handler(req, RequestContext(self.services, r.operation, None))
-        req.auth = await authenticate(
-            method=req.method,
-            raw_path=req.raw_path,
-            raw_query=req.raw_query,
-            query=req.query,
-            raw_headers=req.raw_headers,
-            headers=req.headers,
-            credentials=self.services.credentials,
-            allow_sigv2=self.services.settings.allow_sigv2,
+        auth = await req.authenticate(
+            self.services.credentials, allow_sigv2=self.services.settings.allow_sigv2,
             virtual_host_bucket=split_host(req.headers.get("host"), self.services.settings.domain),
         )
         # S3's uses of KMS keys are audited with this request's facts (kms/audited.py).
         S3_REQUEST.set(kms_caller(req, s3_via_service(self.services.settings.region)))
-        ctx = RequestContext(self.services, r.operation, req.auth.principal)
+        ctx = RequestContext(self.services, r.operation, auth.principal)
         return await r.operation.handler(req, ctx)
 
     async def _send(self, req: S3Request, response: Response, ids: list[tuple[bytes, bytes]], send: Callable[[dict[str, object]], Awaitable[None]]) -> None:

@@ -12,7 +12,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
-from ..auth.authenticate import Authenticated, PayloadMode
+from ..auth.authenticate import Authenticated, PayloadMode, authenticate
+from ..auth.credentials import CredentialCache
 from ..errors import S3Error
 from .asgi import Receive, Scope
 from .chunked import AwsChunkedDecoder
@@ -86,6 +87,14 @@ class S3Request:
     def has_query(self, name: str) -> bool:
         """Is the parameter present (with or without a value)?"""
         return any(k == name for k, _ in self.query)
+
+    async def authenticate(self, credentials: CredentialCache, **options: object) -> Authenticated:
+        """Verify this request's signature (auth/authenticate.py; ``options`` as it takes them) and keep the caller."""
+        self.auth = await authenticate(
+            method=self.method, raw_path=self.raw_path, raw_query=self.raw_query, query=self.query,
+            raw_headers=self.raw_headers, headers=self.headers, credentials=credentials, **options,  # type: ignore[arg-type]
+        )
+        return self.auth
 
     @property
     def secure(self) -> bool:

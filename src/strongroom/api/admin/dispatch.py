@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from ...auth.authenticate import authenticate
 from ...errors import S3Error
 from ..context import Services
 from ..request import S3Request
@@ -38,16 +37,7 @@ async def handle_admin(req: S3Request, services: Services) -> Response:
     enabled, handler = resource
     if not enabled(services):
         raise S3Error("AccessDenied", "This admin resource is turned off on this server.")
-    req.auth = await authenticate(
-        method=req.method,
-        raw_path=req.raw_path,
-        raw_query=req.raw_query,
-        query=req.query,
-        raw_headers=req.raw_headers,
-        headers=req.headers,
-        credentials=services.credentials,
-    )
-    principal = req.auth.principal
+    principal = (await req.authenticate(services.credentials)).principal
     if principal is None or principal.user_name is not None:
         raise S3Error("AccessDenied", "Admin resources are for an account's root credentials.")
     return await handler(req, services)

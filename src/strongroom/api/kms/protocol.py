@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from ...auth.authenticate import PayloadMode, authenticate
+from ...auth.authenticate import PayloadMode
 from ...errors import S3Error
 from ..context import Services
 from ..request import S3Request
@@ -78,24 +78,14 @@ async def _dispatch(req: S3Request, services: Services, call: KmsApiCall) -> Res
     call.operation = operation.name if operation is not None else None
     body = call.body = await _read_capped(req)  # before authentication: the signature covers its hash
     body_sha256 = hashlib.sha256(body).hexdigest()
-    req.auth = await authenticate(
-        method=req.method,
-        raw_path=req.raw_path,
-        raw_query=req.raw_query,
-        query=req.query,
-        raw_headers=req.raw_headers,
-        headers=req.headers,
-        credentials=services.credentials,
-        service="kms",
-        body_sha256_hex=body_sha256,
-    )
-    if req.auth.principal is None:
+    auth = await req.authenticate(services.credentials, service="kms", body_sha256_hex=body_sha256)
+    if auth.principal is None:
         raise S3Error("MissingAuthenticationTokenException")
-    if req.auth.payload is not PayloadMode.SIGNED or req.auth.payload_sha256_hex != body_sha256:
+    if auth.payload is not PayloadMode.SIGNED or auth.payload_sha256_hex != body_sha256:
         raise S3Error("InvalidSignatureException", "The request body does not match the signed payload hash.")
     if operation is None:
         raise S3Error("UnknownOperationException", f"Unknown operation {name}")
-    ctx = KmsContext(services.kms, req.auth.principal, operation.action)
+    ctx = KmsContext(services.kms, auth.principal, operation.action)
     result = call.result = await operation.handler(_parse(body), ctx)
     payload = json.dumps(result).encode() if result is not None else b""
     return Response(200, {"content-type": CONTENT_TYPE, "x-amzn-requestid": req.request_id}, payload)
