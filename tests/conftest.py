@@ -114,6 +114,12 @@ def make_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET, *
     return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1", config=cfg)
 
 
+def make_kms_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET) -> object:
+    """A boto3 KMS client for the server's built-in KMS (no retries: a failure is the answer)."""
+    return boto3.client("kms", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                        region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+
+
 @pytest.fixture(scope="session")
 def s3(server: ServerInfo):  # type: ignore[no-untyped-def]
     """boto3 client of the "main" account."""

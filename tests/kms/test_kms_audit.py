@@ -12,16 +12,15 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ALT_KEY, ALT_SECRET, MAIN_KEY, MAIN_SECRET
+from conftest import ALT_KEY, ALT_SECRET, MAIN_KEY, MAIN_SECRET, make_kms_client
 
 EVENT_WAIT_SECONDS = 5.0
 
 
 def _kms_client(server, key: str = MAIN_KEY, secret: str = MAIN_SECRET):  # type: ignore[no-untyped-def]
-    return boto3.client("kms", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
+    return make_kms_client(server.endpoint, key, secret)
 
 
 def _events(server, *args: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]

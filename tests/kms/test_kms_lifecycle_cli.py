@@ -6,8 +6,7 @@ import json
 import subprocess
 import sys
 
-import boto3
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_kms_client
 
 
 def _kms(server: ServerInfo, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
@@ -23,7 +22,7 @@ def _json(server: ServerInfo, *args: str) -> dict[str, object]:
 
 
 def _api(server: ServerInfo):  # type: ignore[no-untyped-def]
-    return boto3.client("kms", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET)
+    return make_kms_client(server.endpoint, MAIN_KEY, MAIN_SECRET)
 
 
 def test_cli_rotation_commands_are_what_the_api_sees(server: ServerInfo) -> None:

@@ -9,10 +9,17 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, start_server, stop_server
+from conftest import (
+    MAIN_KEY,
+    MAIN_SECRET,
+    ServerInfo,
+    make_client,
+    make_kms_client,
+    start_server,
+    stop_server,
+)
 from prometheus_client.parser import text_string_to_metric_families
 
 METRICS_PATH = "/_strongroom/metrics"
@@ -49,7 +56,7 @@ def _kms_calls(server: ServerInfo) -> dict[tuple[str, str, str], float]:
 
 
 def _kms(server: ServerInfo):  # type: ignore[no-untyped-def]
-    return boto3.client("kms", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET)
+    return make_kms_client(server.endpoint, MAIN_KEY, MAIN_SECRET)
 
 
 def _delta(before: dict[tuple[str, str, str], float], after: dict[tuple[str, str, str], float], key: tuple[str, str, str]) -> float:

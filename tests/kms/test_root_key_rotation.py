@@ -17,9 +17,16 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, start_server, stop_server
+from conftest import (
+    MAIN_KEY,
+    MAIN_SECRET,
+    ServerInfo,
+    make_client,
+    make_kms_client,
+    start_server,
+    stop_server,
+)
 
 from strongroom.crypto.envelope import encode_context, open_bytes
 from strongroom.crypto.errors import IntegrityError
@@ -46,7 +53,7 @@ def _cli(server: ServerInfo, *args: str) -> str:
 
 
 def _kms(server: ServerInfo, key: str = MAIN_KEY, secret: str = MAIN_SECRET):  # type: ignore[no-untyped-def]
-    return boto3.client("kms", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id=key, aws_secret_access_key=secret)
+    return make_kms_client(server.endpoint, key, secret)
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import uuid
 
-import boto3
 import pytest
 import requests
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import ALT_KEY, ALT_SECRET, ServerInfo, make_client
+from conftest import ALT_KEY, ALT_SECRET, ServerInfo, make_client, make_kms_client
 
 TIMEOUT_SECONDS = 30
 
@@ -49,7 +48,7 @@ def open_bucket(s3) -> str:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def alt_account(server: ServerInfo) -> str:
     """The alt account's id (the fourth field of any ARN it owns)."""
-    kms = boto3.client("kms", endpoint_url=server.endpoint, aws_access_key_id=ALT_KEY, aws_secret_access_key=ALT_SECRET, region_name="us-east-1")
+    kms = make_kms_client(server.endpoint, ALT_KEY, ALT_SECRET)
     return str(kms.create_key(Description="account probe")["KeyMetadata"]["Arn"].split(":")[4])
 
 

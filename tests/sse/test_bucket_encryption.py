@@ -8,12 +8,10 @@ import hashlib
 import os
 import uuid
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_kms_client
 from rawclient import RawResponse, signed_request
 
 SSEC_BLOCKED = {"EncryptionType": ["SSE-C"]}  # every bucket's default (STRONGROOM_ALLOW_SSEC_ON_NEW_BUCKETS off)
@@ -24,8 +22,7 @@ SSE_S3_DEFAULT = {
 
 @pytest.fixture(scope="module")
 def kms(server: ServerInfo):  # type: ignore[no-untyped-def]
-    cfg = Config(retries={"max_attempts": 1})
-    return boto3.client("kms", endpoint_url=server.endpoint, aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET, region_name="us-east-1", config=cfg)
+    return make_kms_client(server.endpoint, MAIN_KEY, MAIN_SECRET)
 
 
 @pytest.fixture

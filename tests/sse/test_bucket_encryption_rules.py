@@ -13,10 +13,9 @@ import os
 import uuid
 from collections.abc import Iterator
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, running_server
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, make_kms_client, running_server
 from rawclient import signed_request
 
 
@@ -33,7 +32,7 @@ def s3(rules_server: ServerInfo):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def kms(rules_server: ServerInfo):  # type: ignore[no-untyped-def]
-    return boto3.client("kms", endpoint_url=rules_server.endpoint, aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET, region_name="us-east-1")
+    return make_kms_client(rules_server.endpoint, MAIN_KEY, MAIN_SECRET)
 
 
 @pytest.fixture

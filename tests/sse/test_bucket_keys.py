@@ -10,11 +10,9 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, running_server
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, make_kms_client, running_server
 from keypolicies import policy, root
 from kmscounters import COUNTERS_ENV, bucket_key_rows, delta, extents, kms_calls, total
 from rawclient import signed_request
@@ -36,8 +34,7 @@ def client(counted: ServerInfo):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def kms(counted: ServerInfo):  # type: ignore[no-untyped-def]
-    cfg = Config(retries={"max_attempts": 1})
-    return boto3.client("kms", endpoint_url=counted.endpoint, aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET, region_name="us-east-1", config=cfg)
+    return make_kms_client(counted.endpoint, MAIN_KEY, MAIN_SECRET)
 
 
 @pytest.fixture
@@ -178,7 +175,7 @@ def test_disabled_kms_key_locks_out_objects_even_with_the_bucket_key_cached(clie
 def test_after_expiry_a_new_bucket_key_is_made_and_old_objects_stay_readable() -> None:
     with running_server({**COUNTERS_ENV, "STRONGROOM_BUCKET_KEY_TTL_SECONDS": "0.5"}) as info:
         client = make_client(info.endpoint)
-        kms = boto3.client("kms", endpoint_url=info.endpoint, aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET, region_name="us-east-1")
+        kms = make_kms_client(info.endpoint, MAIN_KEY, MAIN_SECRET)
         key_arn = kms.create_key()["KeyMetadata"]["Arn"]
         bucket = _bucket(client, key_arn, bucket_key=True)
         client.put_object(Bucket=bucket, Key="old", Body=b"before expiry")

@@ -11,9 +11,8 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 
-import boto3
 import pytest
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, running_server
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, make_kms_client, running_server
 
 MIB = 1024 * 1024
 CUSTOMER_KEY = os.urandom(32)
@@ -33,7 +32,7 @@ def s3(matrix_server: ServerInfo):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def kms_arn(matrix_server: ServerInfo) -> str:
-    kms = boto3.client("kms", endpoint_url=matrix_server.endpoint, aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET, region_name="us-east-1")
+    kms = make_kms_client(matrix_server.endpoint, MAIN_KEY, MAIN_SECRET)
     return kms.create_key(Description="copy matrix")["KeyMetadata"]["Arn"]  # type: ignore[no-any-return]
 
 

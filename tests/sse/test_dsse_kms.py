@@ -8,11 +8,9 @@ import os
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_kms_client
 from kmscounters import extents
 
 from strongroom.crypto.errors import IntegrityError
@@ -30,8 +28,7 @@ MARKER = b"STRONGROOM-DSSE-MARKER-"
 
 @pytest.fixture(scope="module")
 def kms(server: ServerInfo):  # type: ignore[no-untyped-def]
-    cfg = Config(retries={"max_attempts": 1})
-    return boto3.client("kms", endpoint_url=server.endpoint, aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET, region_name="us-east-1", config=cfg)
+    return make_kms_client(server.endpoint, MAIN_KEY, MAIN_SECRET)
 
 
 @pytest.fixture

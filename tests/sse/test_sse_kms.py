@@ -10,19 +10,16 @@ import os
 import sqlite3
 import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import ALT_KEY, ALT_SECRET, MAIN_KEY, MAIN_SECRET, ServerInfo
+from conftest import ALT_KEY, ALT_SECRET, MAIN_KEY, MAIN_SECRET, ServerInfo, make_kms_client
 from rawclient import signed_request
 
 MARKER = b"STRONGROOM-SSE-KMS-MARKER-"
 
 
 def _kms_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET):  # type: ignore[no-untyped-def]
-    cfg = Config(retries={"max_attempts": 1})
-    return boto3.client("kms", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1", config=cfg)
+    return make_kms_client(endpoint, key, secret)
 
 
 @pytest.fixture(scope="module")

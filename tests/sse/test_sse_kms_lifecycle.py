@@ -9,12 +9,10 @@ import os
 import uuid
 from collections.abc import Iterator
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from clockcontrol import advance, running_movable_server
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, make_kms_client
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +29,7 @@ def s3(moved: ServerInfo):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def kms(moved: ServerInfo):  # type: ignore[no-untyped-def]
-    cfg = Config(retries={"max_attempts": 1})
-    return boto3.client("kms", endpoint_url=moved.endpoint, aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET, region_name="us-east-1", config=cfg)
+    return make_kms_client(moved.endpoint, MAIN_KEY, MAIN_SECRET)
 
 
 @pytest.fixture

@@ -6,17 +6,16 @@ from __future__ import annotations
 import os
 import uuid
 
-import boto3
 import pytest
 import requests
-from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_kms_client
 
 TIMEOUT_SECONDS = 30
 
 
 @pytest.fixture(scope="module")
 def kms(server: ServerInfo):  # type: ignore[no-untyped-def]
-    return boto3.client("kms", endpoint_url=server.endpoint, aws_access_key_id=MAIN_KEY, aws_secret_access_key=MAIN_SECRET, region_name="us-east-1")
+    return make_kms_client(server.endpoint, MAIN_KEY, MAIN_SECRET)
 
 
 def _post(s3, bucket: str, key: str, fields: dict[str, str], body: bytes) -> requests.Response:  # type: ignore[no-untyped-def]
