@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import pytest
@@ -118,6 +119,24 @@ def make_kms_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRE
     """A boto3 KMS client for the server's built-in KMS (no retries: a failure is the answer)."""
     return boto3.client("kms", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
                         region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+
+
+def make_control_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET) -> object:
+    """A boto3 S3 Control client for the server. SDKs put the account id in front of the endpoint's host
+    (``{account}.127.0.0.1``, which no resolver knows); the hook sends the request to the endpoint itself,
+    before signing, so the server sees an ordinary signed request with x-amz-account-id."""
+    client = boto3.client("s3control", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
+                          region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+    netloc = urlsplit(endpoint).netloc
+
+    def to_endpoint(request, **_kwargs) -> None:  # type: ignore[no-untyped-def]
+        request.url = urlunsplit(urlsplit(request.url)._replace(netloc=netloc))
+        if "host" in request.headers:
+            del request.headers["host"]
+            request.headers["host"] = netloc
+
+    client.meta.events.register("before-sign", to_endpoint)
+    return client
 
 
 @pytest.fixture(scope="session")

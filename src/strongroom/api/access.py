@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from .context import RequestContext
     from .request import S3Request
 
-__all__ = ["authorize_s3", "caller_of", "condition_keys"]
+__all__ = ["authorize_s3", "caller_of", "condition_keys", "public_access_block"]
 
 _POLICY_ACTIONS = frozenset({"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"})
 _PARSED_POLICIES: dict[tuple[str, str], Policy] = {}
@@ -139,6 +139,14 @@ def _bucket_policy(bucket: Bucket, document: str | None) -> Policy | None:
     return cached
 
 
+async def public_access_block(ctx: RequestContext, bucket: Bucket) -> PublicAccessBlock | None:
+    """The Block Public Access flags in force for a bucket: the stricter of its own and its owner
+    account's (AWS applies the most restrictive combination); None when neither level has any."""
+    own = PublicAccessBlock.from_json(await ctx.buckets.cached_config(bucket.name, PUBLIC_ACCESS_BLOCK_KIND))
+    account = PublicAccessBlock.from_json(await ctx.services.account_configs.cached(bucket.account_id, PUBLIC_ACCESS_BLOCK_KIND))
+    return account if own is None else own.union(account)
+
+
 def _deny_only(policy: Policy) -> Policy:
     return replace(policy, statements=tuple(s for s in policy.statements if s.effect == "Deny"))
 
@@ -177,7 +185,7 @@ async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucke
     keys = condition_keys(req, principal, settings.vpc_endpoint_networks, settings.vpc_networks) if req is not None else {}
     request = PolicyRequest(action, resource, caller, bucket.account_id, keys)
     policy = _bucket_policy(bucket, await ctx.buckets.cached_config(bucket.name, POLICY_KIND))
-    blocks = PublicAccessBlock.from_json(await ctx.buckets.cached_config(bucket.name, PUBLIC_ACCESS_BLOCK_KIND))
+    blocks = await public_access_block(ctx, bucket)
     if policy is not None and action in _POLICY_ACTIONS and caller.is_account_root and caller.account == bucket.account_id:
         policy = None  # the owner's root can always manage the bucket policy
     if policy is not None and blocks is not None and blocks.restrict_public_buckets and caller.account != bucket.account_id and is_public(policy):

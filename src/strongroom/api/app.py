@@ -23,6 +23,7 @@ from ..kms.provider import KeyUnavailable
 from .admin import handle_admin, is_admin_request
 from .asgi import Receive, Scope, Send
 from .context import RequestContext, Services
+from .control import handle_control, is_control_request
 from .kms import handle_kms, is_kms_request, kms_error_body
 from .kms.audit import kms_caller
 from .metrics import handle_metrics, is_metrics_request
@@ -112,6 +113,8 @@ class S3App:
             if is_kms_request(req):  # before the S3 router: a POST to "/" is no S3 operation
                 protocol = Protocol.KMS
                 response = await handle_kms(req, self.services)
+            elif is_control_request(req):  # S3 Control: account settings, under /v20180820/ with x-amz-account-id
+                response = await handle_control(req, self.services)
             elif is_metrics_request(req, self.services.settings.domain):  # unauthenticated, by network
                 response = await handle_metrics(req, self.services.settings)
             elif is_admin_request(req, self.services.settings.domain):  # the reserved /_strongroom/ prefix: no bucket has that name

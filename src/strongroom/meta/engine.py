@@ -23,7 +23,7 @@ __all__ = ["MetaStore", "SCHEMA_VERSION"]
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # SQLite's own busy handler backs off to 100 ms sleeps, which gives writers from several processes
 # second-long tails. It only covers the first few milliseconds; the write lock is then taken by
 # polling every WRITE_LOCK_POLL_SECONDS until WRITE_LOCK_DEADLINE_SECONDS.
@@ -103,12 +103,18 @@ def _kms_lifecycle_and_bucket_keys(conn: Connection) -> None:
     schema.bucket_keys.create(conn, checkfirst=True)
 
 
+def _create_account_configs(conn: Connection) -> None:
+    """3 -> 4: account-wide configuration documents (account-level Block Public Access)."""
+    schema.account_configs.create(conn, checkfirst=True)
+
+
 # Numbered migrations: _MIGRATIONS[v] upgrades a database at version v to version v + 1. Version 1 is
 # the first schema (a new database is created at the latest shape, so index 0 never runs).
 _MIGRATIONS: tuple[Callable[[Connection], None] | None, ...] = (
     None,
     _create_kms_tables,
     _kms_lifecycle_and_bucket_keys,
+    _create_account_configs,
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION, "one migration per schema version"
 

@@ -29,6 +29,7 @@ __all__ = [
     "service_keys",
     "buckets",
     "bucket_configs",
+    "account_configs",
     "objects",
     "uploads",
     "parts",
@@ -106,6 +107,15 @@ bucket_configs = Table(
     "bucket_configs",
     metadata,
     Column("bucket", _NAME, primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("document", Text, nullable=False),
+)
+
+# Account-wide settings (account-level Block Public Access), one JSON document per kind.
+account_configs = Table(
+    "account_configs",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
     Column("kind", String(32), primary_key=True),
     Column("document", Text, nullable=False),
 )

@@ -16,9 +16,7 @@ from xml.etree.ElementTree import Element
 from ...errors import S3Error
 from ...service.access_controls import (
     OWNERSHIP_KIND,
-    PUBLIC_ACCESS_BLOCK_KIND,
     ObjectOwnership,
-    PublicAccessBlock,
     object_owner,
 )
 from ...service.acl import (
@@ -34,6 +32,7 @@ from ...service.acl import (
 )
 from ...service.model import Bucket, ObjectVersion
 from ...service.objects import validate_key
+from ..access import public_access_block
 from ..context import RequestContext
 from ..request import S3Request
 from ..response import Response, empty_response, xml_response
@@ -151,7 +150,7 @@ async def check_acl_allowed(ctx: RequestContext, bucket: Bucket, bucket_owner: s
     """BucketOwnerEnforced takes no ACL but the owner's own; BlockPublicAcls takes no public grant."""
     if not (await bucket_ownership(ctx, bucket)).acls_enabled and not acl.is_owner_only(bucket_owner):
         raise S3Error("AccessControlListNotSupported")
-    blocks = PublicAccessBlock.from_json(await ctx.buckets.cached_config(bucket.name, PUBLIC_ACCESS_BLOCK_KIND))
+    blocks = await public_access_block(ctx, bucket)
     if blocks is not None and blocks.block_public_acls and acl.is_public:
         raise S3Error("AccessDenied", "Public ACLs are blocked by the BlockPublicAcls block public access setting.")
 

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from ...errors import S3Error
-from ...service.access_controls import ObjectOwnership, new_bucket_configs
+from ...service.access_controls import (
+    PUBLIC_ACCESS_BLOCK_KIND,
+    ObjectOwnership,
+    PublicAccessBlock,
+    new_bucket_configs,
+)
 from ..context import RequestContext
 from ..request import S3Request
 from ..response import Response, empty_response, xml_response
@@ -32,7 +37,9 @@ async def create_bucket(req: S3Request, ctx: RequestContext) -> Response:
     ownership = ObjectOwnership.parse(req.headers.get("x-amz-object-ownership", settings.new_bucket_object_ownership))
     configs = new_bucket_configs(settings.new_bucket_block_public_access, ownership)
     grant = ctx.authorize_service(req)
-    configs.update(await new_bucket_acl(req, ctx, grant.account_id, ownership, settings.new_bucket_block_public_access))
+    account_blocks = PublicAccessBlock.from_json(await ctx.services.account_configs.cached(grant.account_id, PUBLIC_ACCESS_BLOCK_KIND))
+    blocks_public_acls = settings.new_bucket_block_public_access or (account_blocks is not None and account_blocks.block_public_acls)
+    configs.update(await new_bucket_acl(req, ctx, grant.account_id, ownership, blocks_public_acls))
     bucket = await ctx.buckets.create(grant, req.bucket, region, configs)
     return empty_response(200, {"location": f"/{bucket.name}"})
 

@@ -12,10 +12,9 @@ from ...policy.public import is_public
 from ...service.access_controls import (
     BUCKET_POLICY_MAX_BYTES,
     POLICY_KIND,
-    PUBLIC_ACCESS_BLOCK_KIND,
-    PublicAccessBlock,
     parse_bucket_policy,
 )
+from ..access import public_access_block
 from ..context import RequestContext
 from ..request import S3Request
 from ..response import Response, empty_response, xml_response
@@ -36,7 +35,7 @@ async def put_bucket_policy(req: S3Request, ctx: RequestContext) -> Response:
     verify_small_body(req, body, required=False)
     policy = parse_bucket_policy(body, req.bucket)
     grant, bucket = await ctx.authorize_bucket(req)
-    blocks = PublicAccessBlock.from_json(await ctx.buckets.get_config(bucket.name, PUBLIC_ACCESS_BLOCK_KIND))
+    blocks = await public_access_block(ctx, bucket)
     if blocks is not None and blocks.block_public_policy and is_public(policy):
         raise S3Error("AccessDenied", (
             f"User: {grant.principal_arn} is not authorized to perform: s3:PutBucketPolicy on resource: "
