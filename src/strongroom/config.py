@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     # Who may scrape GET /_strongroom/metrics (unauthenticated; counts only, no secrets): client networks
     # in CIDR form. Loopback by default; [] turns the endpoint off, ["0.0.0.0/0", "::/0"] opens it to all.
     metrics_networks: list[str] = Field(default_factory=lambda: ["127.0.0.0/8", "::1/128"])
+    # Proxies (CIDRs) whose X-Forwarded-For / X-Forwarded-Proto name the client (api/forwarded.py).
+    trusted_proxies: list[str] = Field(default_factory=list)
 
     @field_validator("log_level")
     @classmethod
@@ -108,7 +110,7 @@ class Settings(BaseSettings):
             ipaddress.ip_network(cidr, strict=False)  # ValueError names the bad block at start-up
         return value
 
-    @field_validator("metrics_networks")
+    @field_validator("metrics_networks", "trusted_proxies")
     @classmethod
     def _metrics_networks(cls, value: list[str]) -> list[str]:
         for net in value:

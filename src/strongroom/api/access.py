@@ -55,6 +55,15 @@ _HEADER_KEYS = (
 )
 
 
+# Actions on an existing object, whose requests carry s3:ExistingObjectTag/<key> (AWS's list).
+_TAGGED_OBJECT_ACTIONS = frozenset({
+    "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl", "s3:GetObjectVersionAcl", "s3:GetObjectTagging",
+    "s3:GetObjectVersionTagging", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging",
+    "s3:GetObjectAttributes", "s3:GetObjectVersionAttributes",
+})
+
+
 def caller_of(principal: Principal | None) -> Caller:
     """The policy library's view of a verified caller."""
     if principal is None:
@@ -86,6 +95,25 @@ def _auth_keys(req: S3Request) -> dict[str, str]:
     return {}
 
 
+def _signature_age(req: S3Request) -> dict[str, str]:
+    """s3:signatureAge: milliseconds since a SigV4 request was signed."""
+    signed_at = req.auth.signed_at if req.auth is not None else None
+    if signed_at is None:
+        return {}
+    return {"s3:signatureAge": str(max(0, int((clock.now() - signed_at).total_seconds() * 1000)))}
+
+
+async def _existing_object_tags(ctx: RequestContext, req: S3Request | None, bucket: Bucket, key: str) -> dict[str, str]:
+    """s3:ExistingObjectTag/<k> of the object (version) the request acts on; nothing if there is none.
+    Looked up only when the bucket policy mentions the key, so other requests pay nothing."""
+    version_id = req.query_value("versionId") if req is not None and req.key == key else None
+    try:
+        version = await ctx.objects.get(bucket, key, version_id or None)
+    except S3Error:
+        return {}
+    return {f"s3:ExistingObjectTag/{k}": v for k, v in (version.tags or {}).items()}
+
+
 def condition_keys(req: S3Request, principal: Principal | None, vpc_endpoints: Mapping[str, str], vpcs: Mapping[str, str]) -> dict[str, str | list[str]]:
     """The global and S3 condition keys a request carries (absent keys are simply not there)."""
     now = clock.now()
@@ -94,11 +122,12 @@ def condition_keys(req: S3Request, principal: Principal | None, vpc_endpoints: M
         "aws:CurrentTime": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "aws:EpochTime": str(int(now.timestamp())),
         **_auth_keys(req),
+        **_signature_age(req),
     }
-    client = req.scope.get("client")
-    if client:
-        keys["aws:SourceIp"] = str(client[0])
-        endpoint, vpc = _network_of(str(client[0]), vpc_endpoints), _network_of(str(client[0]), vpcs)
+    client_ip = req.client_ip
+    if client_ip:
+        keys["aws:SourceIp"] = client_ip
+        endpoint, vpc = _network_of(client_ip, vpc_endpoints), _network_of(client_ip, vpcs)
         if endpoint is not None:
             keys["aws:SourceVpce"] = endpoint
         if vpc is not None:
@@ -183,13 +212,16 @@ async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucke
     settings = ctx.services.settings
     resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
     keys = condition_keys(req, principal, settings.vpc_endpoint_networks, settings.vpc_networks) if req is not None else {}
-    request = PolicyRequest(action, resource, caller, bucket.account_id, keys)
-    policy = _bucket_policy(bucket, await ctx.buckets.cached_config(bucket.name, POLICY_KIND))
+    document = await ctx.buckets.cached_config(bucket.name, POLICY_KIND)
+    policy = _bucket_policy(bucket, document)
+    if document is not None and key is not None and action in _TAGGED_OBJECT_ACTIONS and "existingobjecttag" in document.lower():
+        keys.update(await _existing_object_tags(ctx, req, bucket, key))
     blocks = await public_access_block(ctx, bucket)
     if policy is not None and action in _POLICY_ACTIONS and caller.is_account_root and caller.account == bucket.account_id:
         policy = None  # the owner's root can always manage the bucket policy
     if policy is not None and blocks is not None and blocks.restrict_public_buckets and caller.account != bucket.account_id and is_public(policy):
         policy = _deny_only(policy)
+    request = PolicyRequest(action, resource, caller, bucket.account_id, keys)
     policies = PolicySet(resource=(policy,) if policy is not None else (), identity=(ACCOUNT_PRINCIPAL,) if principal is not None else ())
     if action in ACL_ACTIONS and decide(request, policies).effect == "ImplicitDeny":
         ownership = await ctx.buckets.cached_config(bucket.name, OWNERSHIP_KIND)

@@ -109,7 +109,7 @@ class S3App:
         req: S3Request | None = None
         protocol = Protocol.S3
         try:
-            req = S3Request.from_scope(scope, receive, request_id)
+            req = S3Request.from_scope(scope, receive, request_id, self.services.settings.trusted_proxies)
             if is_kms_request(req):  # before the S3 router: a POST to "/" is no S3 operation
                 protocol = Protocol.KMS
                 response = await handle_kms(req, self.services)

@@ -31,8 +31,7 @@ async def handle_metrics(req: S3Request, settings: Settings) -> Response:
     """The metrics of every worker process, to an allowed client."""
     if req.method not in ("GET", "HEAD"):
         raise S3Error("MethodNotAllowed")
-    client = req.scope.get("client")
-    if not client_allowed(client[0] if client else None, settings.metrics_networks):
+    if not client_allowed(req.client_ip, settings.metrics_networks):
         raise S3Error("AccessDenied", "Metrics are served only to the networks in the metrics_networks setting.")
     body = await asyncio.to_thread(render)  # reads every worker's counter files
     return Response(200, {"content-type": CONTENT_TYPE}, body)

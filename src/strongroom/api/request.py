@@ -8,7 +8,7 @@ Small bodies (XML, JSON) are read only with a byte cap.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
@@ -17,6 +17,7 @@ from ..auth.credentials import CredentialCache
 from ..errors import S3Error
 from .asgi import Receive, Scope
 from .chunked import AwsChunkedDecoder
+from .forwarded import ClientOrigin, client_origin
 
 __all__ = ["S3Request", "ClientDisconnected"]
 
@@ -52,12 +53,14 @@ class S3Request:
     key: str | None = None
     auth: Authenticated | None = None
     trailers: dict[str, str] = field(default_factory=dict)
+    origin: ClientOrigin = ClientOrigin(None, False)
     _body_started: bool = False
     _body_done: bool = False
 
     @classmethod
-    def from_scope(cls, scope: Scope, receive: Receive, request_id: str) -> S3Request:
-        """Build the view; header values are decoded as latin-1 (HTTP's byte-preserving charset)."""
+    def from_scope(cls, scope: Scope, receive: Receive, request_id: str, trusted_proxies: Sequence[str] = ()) -> S3Request:
+        """Build the view; header values are decoded as latin-1 (HTTP's byte-preserving charset).
+        ``trusted_proxies`` may name the client behind them (api/forwarded.py)."""
         raw_headers = [(k.lower(), v) for k, v in scope["headers"]]
         headers: dict[str, str] = {}
         for k, v in raw_headers:
@@ -75,6 +78,7 @@ class S3Request:
             raw_headers=raw_headers,
             headers=headers,
             request_id=request_id,
+            origin=client_origin(scope, headers, trusted_proxies),
         )
 
     def query_value(self, name: str) -> str | None:
@@ -98,8 +102,14 @@ class S3Request:
 
     @property
     def secure(self) -> bool:
-        """Did the request arrive over TLS? (The ASGI scope's scheme; aws:SecureTransport, SSE-C rules.)"""
-        return self.scope.get("scheme") == "https"
+        """Did the request arrive over TLS? (The connection's scheme, or a trusted proxy's word;
+        aws:SecureTransport, SSE-C rules.)"""
+        return self.origin.secure
+
+    @property
+    def client_ip(self) -> str | None:
+        """The client's address: the connection's peer, or the client a trusted proxy names."""
+        return self.origin.ip
 
     @property
     def content_length(self) -> int | None:

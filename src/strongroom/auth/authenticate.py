@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import Enum
 
@@ -50,6 +50,7 @@ class Authenticated:
     payload: PayloadMode
     payload_sha256_hex: str | None = None
     chain: ChunkSignatureChain | None = None
+    signed_at: datetime | None = None  # SigV4's signing time: s3:signatureAge counts from it
 
 
 ANONYMOUS = Authenticated(None, PayloadMode.NONE)
@@ -114,7 +115,7 @@ async def authenticate(
     signing_key = _signing_key(key.secret, auth.scope.date, auth.scope.region, auth.scope.service)
     if not sigv4.signatures_equal(sigv4.compute_signature(signing_key, to_sign), auth.signature):
         raise S3Error("SignatureDoesNotMatch", extra={"AWSAccessKeyId": auth.scope.access_key, "StringToSign": to_sign})
-    return _payload(key.principal, payload_hash, signing_key, auth)
+    return replace(_payload(key.principal, payload_hash, signing_key, auth), signed_at=auth.amz_date)
 
 
 def _is_sigv2(authorization: str | None, query: Sequence[tuple[str, str]]) -> bool:

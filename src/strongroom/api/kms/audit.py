@@ -33,12 +33,11 @@ _CONTEXT_MEMBERS = ("EncryptionContext", "DestinationEncryptionContext")
 def kms_caller(req: S3Request, via_service: str | None = None) -> KmsCaller:
     """The caller of a request as KMS sees it (None principal: not, or not yet, authenticated)."""
     principal = req.auth.principal if req.auth is not None else None
-    client = req.scope.get("client")
     return KmsCaller(
         principal_arn=principal.arn if principal is not None else None,
         account_id=principal.account.account_id if principal is not None else None,
         via_service=via_service,
-        source_ip=client[0] if client else None,
+        source_ip=req.client_ip,
         request_id=req.request_id,
         user_agent=req.headers.get("user-agent"),
     )
