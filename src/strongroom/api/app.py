@@ -20,6 +20,7 @@ from ..errors import S3Error
 from ..kms.audited import S3_REQUEST
 from ..kms.caller import s3_via_service
 from ..kms.provider import KeyUnavailable
+from ..service.cors import CORS_KIND, CorsConfiguration
 from .admin import handle_admin, is_admin_request
 from .asgi import Receive, Scope, Send
 from .context import RequestContext, Services
@@ -30,6 +31,7 @@ from .metrics import handle_metrics, is_metrics_request
 from .request import ClientDisconnected, S3Request
 from .response import Response
 from .router import route, split_host
+from .s3.cors import cors_response_headers
 from .xml import render_xml
 
 __all__ = ["S3App", "Protocol"]
@@ -121,6 +123,7 @@ class S3App:
                 response = await handle_admin(req, self.services)
             else:
                 response = await self._handle(req)
+                response.headers.update(await self._cors_headers(req))
             await self._send(req, response, ids, send_tracked)
         except ClientDisconnected:
             log.info("client disconnected", extra={"request_id": request_id})
@@ -128,7 +131,8 @@ class S3App:
             if started:
                 log.error("S3 error after response start: %s", error.code, extra={"request_id": request_id})
                 raise
-            await self._send_error(scope, error, request_id, host_id, self._closing(req, ids), send, protocol)
+            cors = await self._cors_headers_for_error(req) if protocol is Protocol.S3 else []
+            await self._send_error(scope, error, request_id, host_id, self._closing(req, ids) + cors, send, protocol)
         except (IntegrityError, KeyUnavailable) as exc:
             log.error("integrity failure on %s %s: %r", scope.get("method"), scope.get("path"), exc, extra={"request_id": request_id})
             if started:
@@ -148,6 +152,34 @@ class S3App:
         if req is None or req.body_unread:
             return [*ids, (b"connection", b"close")]
         return ids
+
+    async def _cors_headers(self, req: S3Request) -> dict[str, str]:
+        """CORS headers for an actual S3 request from a browser origin: the bucket's first rule allowing
+        the Origin and the method answers (AWS sends them on errors too, so a page can read a 403/404).
+
+        Free for requests without Origin; the bucket's rules come from the config cache. A request that
+        names Access-Control-Request-Method is matched on that method, as Ceph RGW (and s3-tests) do;
+        browsers never send it outside a preflight. Preflights (OPTIONS) answer for themselves.
+        """
+        origin = req.headers.get("origin")
+        if origin is None or req.bucket is None or req.method == "OPTIONS":
+            return {}
+        config = CorsConfiguration.from_json(await self.services.buckets.cached_config(req.bucket, CORS_KIND))
+        if config is None:
+            return {}
+        rule = config.match(origin, req.headers.get("access-control-request-method", req.method))
+        return {} if rule is None else cors_response_headers(rule, origin)
+
+    async def _cors_headers_for_error(self, req: S3Request | None) -> list[tuple[bytes, bytes]]:
+        """_cors_headers for an error answer; a failing lookup there costs the headers, never the answer."""
+        if req is None or "origin" not in req.headers:
+            return []
+        try:
+            headers = await self._cors_headers(req)
+        except Exception:
+            log.exception("CORS lookup for an error response failed", extra={"request_id": req.request_id})
+            return []
+        return [(k.encode("latin-1"), _header_bytes(v)) for k, v in headers.items()]
 
     async def _handle(self, req: S3Request) -> Response:
         r = route(req, self.services.settings.domain)
