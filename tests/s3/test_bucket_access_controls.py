@@ -141,6 +141,8 @@ def test_bucket_policy_is_stored_as_written(s3, bucket: str) -> None:  # type: i
     ("not json", "valid JSON"),
     ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::B/*"}]}', "Principal"),
     ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other-bucket/*"}]}', "invalid resource"),
+    ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other*"}]}', "invalid resource"),
+    ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::B-other/*"}]}', "invalid resource"),
     ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "arn:aws:s3:::B/*"}]}', "invalid action"),
     ('{"Version": "2012-10-17", "Statement": [{"Effect": "Maybe", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::B/*"}]}', "Effect"),
     ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::B/*",'
@@ -154,6 +156,14 @@ def test_malformed_policies_are_refused_with_a_reason(s3, bucket: str, document:
     assert reason in exc.value.response["Error"]["Message"]
     with pytest.raises(ClientError):
         s3.get_bucket_policy(Bucket=bucket)  # nothing stored
+
+
+@pytest.mark.parametrize("resources", [["arn:aws:s3:::*", "arn:aws:s3:::*/*"], ["arn:aws:s3:::B*"], ["arn:aws:s3:::B/reports/*", "arn:aws:s3:::B?*"]])
+def test_wildcard_resources_that_can_name_the_bucket_are_accepted(s3, bucket: str, resources: list[str]) -> None:  # type: ignore[no-untyped-def]
+    document = _policy(bucket, principal={"AWS": "arn:aws:iam::111122223333:root"}, action="s3:ListBucket",
+                       resource=[r.replace("arn:aws:s3:::B", f"arn:aws:s3:::{bucket}") for r in resources])
+    assert s3.put_bucket_policy(Bucket=bucket, Policy=document)["ResponseMetadata"]["HTTPStatusCode"] == 204
+    assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == document
 
 
 def test_a_policy_over_20_kib_is_refused(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]

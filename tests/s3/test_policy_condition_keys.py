@@ -163,3 +163,67 @@ def test_forwarded_headers_from_an_untrusted_peer_change_nothing(server: ServerI
     _put_policy(s3, bucket, {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
                              "Condition": {"IpAddress": {"aws:SourceIp": "10.1.2.3/32"}}})
     assert _anonymous_get(server, f"/{bucket}/doc.txt", "127.0.0.1", {"X-Forwarded-For": "10.1.2.3"}) == 403
+
+
+# -- aws:Referer and the 404-or-403 rule for missing keys ----------------------------------------------
+
+
+def test_referer_condition_with_if_exists(s3, s3_alt, bucket: str, alt_root: str) -> None:  # type: ignore[no-untyped-def]
+    s3.put_object(Bucket=bucket, Key="page.html", Body=b"<p>")
+    _put_policy(s3, bucket, {"Effect": "Allow", "Principal": {"AWS": alt_root}, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+                             "Condition": {"StringLikeIfExists": {"aws:Referer": "https://www.example.com/*"}}})
+
+    def with_referer(value: str | None):  # type: ignore[no-untyped-def]
+        def add(params, **_kwargs) -> None:  # type: ignore[no-untyped-def]
+            if value is not None:
+                params["headers"]["Referer"] = value
+        return add
+
+    for referer, allowed in (("https://www.example.com/shop", True), ("https://evil.example.net/", False), (None, True)):
+        client = make_client(s3_alt.meta.endpoint_url, ALT_KEY, ALT_SECRET)
+        client.meta.events.register("before-call.s3.GetObject", with_referer(referer))
+        if allowed:
+            assert client.get_object(Bucket=bucket, Key="page.html")["Body"].read() == b"<p>"
+        else:
+            with pytest.raises(ClientError) as exc:
+                client.get_object(Bucket=bucket, Key="page.html")
+            assert _code(exc) == ("AccessDenied", 403)
+
+
+def test_a_missing_key_is_404_only_to_callers_who_may_list_it(s3, s3_alt, bucket: str, alt_root: str) -> None:  # type: ignore[no-untyped-def]
+    s3.put_object(Bucket=bucket, Key="public/there.txt", Body=b"there")
+    s3.put_object(Bucket=bucket, Key="private/there.txt", Body=b"there")
+    _put_policy(s3, bucket,
+                {"Effect": "Allow", "Principal": {"AWS": alt_root}, "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}",
+                 "Condition": {"StringLike": {"s3:prefix": "public/*"}}},
+                {"Effect": "Allow", "Principal": {"AWS": alt_root}, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/private/*"})
+    cases = [("public/absent.txt", 404), ("public/there.txt", 403),  # may list, may not read
+             ("private/absent.txt", 403), ("other/absent.txt", 403)]  # may read (or not), may not list there
+    for key, status in cases:
+        with pytest.raises(ClientError) as exc:
+            s3_alt.head_object(Bucket=bucket, Key=key)
+        assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == status, key
+        with pytest.raises(ClientError) as exc:
+            s3_alt.get_object(Bucket=bucket, Key=key)
+        assert _code(exc) == (("NoSuchKey", 404) if status == 404 else ("AccessDenied", 403)), key
+    assert s3_alt.get_object(Bucket=bucket, Key="private/there.txt")["Body"].read() == b"there"
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="nowhere.txt")  # the owner may list everything
+    assert _code(exc) == ("NoSuchKey", 404)
+
+
+def test_a_policy_judges_sse_headers_before_they_are_validated(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    def bad_algorithm(params, **_kwargs) -> None:  # type: ignore[no-untyped-def]
+        params["headers"]["x-amz-server-side-encryption"] = "AES192"
+
+    client = make_client(s3.meta.endpoint_url)
+    client.meta.events.register("before-call.s3.PutObject", bad_algorithm)
+    with pytest.raises(ClientError) as exc:
+        client.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert _code(exc) == ("InvalidArgument", 400)  # no policy: the header itself is wrong
+    _put_policy(s3, bucket, {"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+                             "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"}}})
+    with pytest.raises(ClientError) as exc:
+        client.put_object(Bucket=bucket, Key="k", Body=b"x")
+    assert _code(exc) == ("AccessDenied", 403)  # the policy speaks first
+    assert s3.put_object(Bucket=bucket, Key="k", Body=b"x", ServerSideEncryption="AES256")["ServerSideEncryption"] == "AES256"

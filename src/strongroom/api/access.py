@@ -139,6 +139,9 @@ def condition_keys(req: S3Request, principal: Principal | None, vpc_endpoints: M
         keys["aws:userid"] = principal.account.account_id if principal.user_name is None else principal.user_name
         if principal.user_name is not None:
             keys["aws:username"] = principal.user_name
+    for header, key in (("referer", "aws:Referer"), ("user-agent", "aws:UserAgent")):
+        if header in req.headers:
+            keys[key] = req.headers[header]
     for name in _HEADER_KEYS:
         if name in req.headers:
             keys[f"s3:{name}"] = req.headers[name]
@@ -205,13 +208,16 @@ async def _acl_allows(ctx: RequestContext, req: S3Request | None, bucket: Bucket
     return permission in acl.permissions_of(caller.canonical_id, ignore_public=ignore_public)
 
 
-async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucket, key: str | None, action: str) -> Grant:
-    """Allow ``action`` on the bucket (or an object in it) for the context's caller, or raise AccessDenied."""
+async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucket, key: str | None, action: str,
+                       extra_keys: Mapping[str, str] | None = None) -> Grant:
+    """Allow ``action`` on the bucket (or an object in it) for the context's caller, or raise AccessDenied.
+    ``extra_keys`` are condition keys of a question the request implies (s3:prefix of a read's key)."""
     principal = ctx.principal
     caller = caller_of(principal)
     settings = ctx.services.settings
     resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
     keys = condition_keys(req, principal, settings.vpc_endpoint_networks, settings.vpc_networks) if req is not None else {}
+    keys.update(extra_keys or {})
     document = await ctx.buckets.cached_config(bucket.name, POLICY_KIND)
     policy = _bucket_policy(bucket, document)
     if document is not None and key is not None and action in _TAGGED_OBJECT_ACTIONS and "existingobjecttag" in document.lower():

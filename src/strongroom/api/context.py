@@ -24,7 +24,7 @@ from ..service.account_configs import AccountConfigs
 from ..service.accounts import Accounts
 from ..service.buckets import Buckets
 from ..service.listing import Listing
-from ..service.model import Bucket, Principal, SseMode
+from ..service.model import Bucket, ObjectVersion, Principal, SseMode
 from ..service.multipart import Uploads
 from ..service.objects import Objects
 from ..service.sse import (
@@ -108,6 +108,44 @@ class RequestContext:
         grant = await authorize_s3(self, req, bucket, req.key, self.operation.action(req))
         self._name_kms_caller()
         return grant, bucket
+
+    async def authorize_object_read(self, req: S3Request, key: str, version_id: str | None) -> tuple[Bucket, ObjectVersion]:
+        """Authorise a read of an object (GetObject, HeadObject) and find the version it reads.
+
+        AWS's rule for a key that does not exist: the caller learns so (404 NoSuchKey) only if it may
+        list the bucket at that key (s3:ListBucket with s3:prefix = the key); otherwise 403, whether or
+        not it may read the object. So nobody probes for keys they could not list.
+        """
+        try:
+            _grant, bucket = await self.authorize_bucket(req)
+        except S3Error as denied:
+            if denied.code != "AccessDenied":
+                raise
+            assert req.bucket is not None
+            bucket = await self.buckets.require(req.bucket)
+            if await self._object_exists(bucket, key, version_id) or not await self._may_list(req, bucket, key):
+                raise
+            raise S3Error("NoSuchKey", resource=key, extra={"Key": key}) from None
+        try:
+            return bucket, await self.objects.get(bucket, key, version_id)
+        except S3Error as missing:
+            if missing.code == "NoSuchKey" and not await self._may_list(req, bucket, key):
+                raise S3Error("AccessDenied") from None
+            raise
+
+    async def _object_exists(self, bucket: Bucket, key: str, version_id: str | None) -> bool:
+        try:
+            await self.objects.get(bucket, key, version_id)
+        except S3Error:
+            return False
+        return True
+
+    async def _may_list(self, req: S3Request, bucket: Bucket, key: str) -> bool:
+        try:
+            await authorize_s3(self, req, bucket, None, "s3:ListBucket", {"s3:prefix": key})
+        except S3Error:
+            return False
+        return True
 
     async def authorize_bucket_as(self, req: S3Request, principal: Principal | None) -> tuple[Grant, Bucket]:
         """Authorise as a caller the handler verified itself (a browser POST signs its form, not the request)."""

@@ -101,6 +101,16 @@ def new_bucket_configs(block_public_access: bool, ownership: ObjectOwnership) ->
     return configs
 
 
+def _names_bucket(resource: str, bucket_arn: str) -> bool:
+    """Can the resource pattern match the bucket or objects in it? ("arn:aws:s3:::*/*" can; a pattern
+    whose literal start names another bucket cannot.) Wildcards stand for anything from their place."""
+    cut = min((i for i in (resource.find("*"), resource.find("?")) if i >= 0), default=-1)
+    if cut < 0:
+        return resource == bucket_arn or resource.startswith(bucket_arn + "/")
+    literal = resource[:cut]
+    return bucket_arn.startswith(literal) or literal.startswith(bucket_arn + "/")
+
+
 def parse_bucket_policy(document: bytes, bucket: str) -> Policy:
     """A bucket policy, validated: the policy grammar, a Principal in every statement, S3 actions only,
     and resources inside this bucket (AWS: "Policy has invalid resource"). MalformedPolicy otherwise."""
@@ -118,7 +128,7 @@ def parse_bucket_policy(document: bytes, bucket: str) -> Policy:
                 raise S3Error("MalformedPolicy", f"Statement {number}: Policy has invalid action {action!r} (S3 actions only).")
         resources = statement.get("Resource", statement.get("NotResource"))
         for resource in [resources] if isinstance(resources, str) else resources:
-            if resource != arn and not resource.startswith(arn + "/"):
+            if not _names_bucket(resource, arn):
                 raise S3Error("MalformedPolicy", f"Statement {number}: Policy has invalid resource {resource!r} (must be in bucket {bucket}).")
     return policy
 

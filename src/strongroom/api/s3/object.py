@@ -45,13 +45,15 @@ def check_put_length(req: S3Request) -> None:
 async def put_object(req: S3Request, ctx: RequestContext) -> Response:
     """PutObject: store a whole object, streamed and sealed."""
     key = validate_key(req.key or "")  # 1. parse
-    headers = stored_headers(req)
-    sse = parse_sse_request(req)
     tags = parse_tagging_header(req.headers.get("x-amz-tagging"))
     checks = body_checks(req)
     check_put_length(req)
     conditions = _put_conditions(req)
     grant, bucket = await ctx.authorize_bucket(req)  # 2. authorize (then resolve the KMS key)
+    # The SSE headers are condition keys: a policy that denies a bad algorithm answers before the
+    # headers are judged (AWS), and nothing has changed yet either way.
+    headers = stored_headers(req)
+    sse = parse_sse_request(req)
     headers.update(await write_acl_headers(req, ctx, bucket))
     encryption = await ctx.encryption(sse, bucket)
     version = await ctx.objects.put(  # 3. service
@@ -127,8 +129,7 @@ async def _prepare(req: S3Request, ctx: RequestContext) -> tuple[ObjectVersion, 
     key = validate_key(req.key or "")
     refuse_write_encryption_headers(req)
     customer_key = parse_customer_key_headers(req)
-    _grant, bucket = await ctx.authorize_bucket(req)
-    version = await ctx.objects.get(bucket, key, req.query_value("versionId"))
+    _bucket, version = await ctx.authorize_object_read(req, key, req.query_value("versionId"))
     span = _part_range(req, version)  # a part the object lacks is InvalidPart even without the SSE-C key (AWS)
     check_customer_key(version.headers, customer_key)  # SSE-C: the right key, before conditions or any byte
     _evaluate_conditions(req, version)
