@@ -289,3 +289,16 @@ def test_a_new_configuration_applies_to_the_next_request(s3, web_bucket: str) ->
     assert "access-control-allow-origin" in requests.get(url, headers={"Origin": "foo.suffix"}, timeout=30).headers
     s3.delete_bucket_cors(Bucket=web_bucket)
     assert _cors(requests.get(url, headers={"Origin": "foo.suffix"}, timeout=30)) == {}
+
+
+def test_a_browser_form_post_gets_cors_headers_on_success_and_refusal(s3, web_bucket: str) -> None:  # type: ignore[no-untyped-def]
+    post = s3.generate_presigned_post(web_bucket, "form.txt", ExpiresIn=600)
+    files = [*((k, (None, v)) for k, v in post["fields"].items()), ("file", ("form.txt", b"posted"))]
+    stored = requests.post(post["url"], files=files, headers={"Origin": "https://app.example"}, timeout=30)
+    assert stored.status_code == 204
+    assert (stored.headers["access-control-allow-origin"], stored.headers["access-control-expose-headers"]) == (
+        "https://app.example", "ETag, x-amz-request-id")
+    assert s3.get_object(Bucket=web_bucket, Key="form.txt")["Body"].read() == b"posted"
+    tampered = [(k, (None, v + "x" if k == "x-amz-signature" else v)) for k, v in post["fields"].items()]
+    refused = requests.post(post["url"], files=[*tampered, ("file", ("f", b"x"))], headers={"Origin": "https://app.example"}, timeout=30)
+    assert refused.status_code == 403 and refused.headers["access-control-allow-origin"] == "https://app.example"
