@@ -1,4 +1,4 @@
-"""The `strongroom` command: run the server (HTTP, HTTPS or both), make dev certificates, manage accounts, users and keys."""
+"""The `strongroom` command: run the server (HTTP, HTTPS or both), make dev certificates, manage accounts, users and keys, simulate policies."""
 
 from __future__ import annotations
 
@@ -419,8 +419,10 @@ def _print(as_json: bool, data: dict[str, str]) -> None:
 
 def _register_subcommands() -> None:
     from .cli_kms import kms
+    from .cli_policy import policy
 
     main.add_command(kms)
+    main.add_command(policy)
 
 
 _register_subcommands()

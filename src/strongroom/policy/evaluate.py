@@ -60,11 +60,17 @@ class MatchedStatement:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The outcome, the statements that made it, and a sentence saying why."""
+    """The outcome, the statements that made it, and a sentence saying why.
+
+    ``considered`` explains an ImplicitDeny: the Allow statements that did apply but were not enough
+    (an identity allow without the resource side across accounts, a limit the boundary lacks). Empty
+    for Allow and ExplicitDeny, whose ``statements`` are the whole story.
+    """
 
     effect: Effect
     statements: tuple[MatchedStatement, ...]
     reason: str
+    considered: tuple[MatchedStatement, ...] = ()
 
     @property
     def allowed(self) -> bool:
@@ -141,7 +147,8 @@ def decide(context: RequestContext, policies: PolicySet) -> Decision:
         why = f"because no resource-based policy allows the {context.action} action"
     else:
         why = f"because no identity-based policy allows the {context.action} action"
-    return Decision("ImplicitDeny", (), f"{head} {why}")
+    considered = _matched([h for hits in allows.values() for h in hits])
+    return Decision("ImplicitDeny", (), f"{head} {why}", considered)
 
 
 def authorize(context: RequestContext, policies: PolicySet, *, error: str = "AccessDenied", explain: bool = False) -> Grant:

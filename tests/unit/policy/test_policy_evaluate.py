@@ -162,3 +162,11 @@ def test_authorize_issues_a_grant_or_the_named_error() -> None:
         authorize(ask(ROOT_B), kms_set(policy(root_statement())), error="AccessDeniedException", explain=True)
     assert caught.value.code == "AccessDeniedException"
     assert f"User: arn:aws:iam::{B}:root is not authorized to perform: kms:Decrypt" in caught.value.message
+
+
+def test_implicit_deny_names_the_allows_that_applied_but_were_not_enough() -> None:
+    bucket = policy({"Sid": "B", "Effect": "Allow", "Principal": {"AWS": A}, "Action": "s3:GetObject", "Resource": "*"}, name="bucket policy")
+    d = decide(ask(ROOT_B, "s3:PutObject", resource="arn:aws:s3:::b/k"), PolicySet(resource=(bucket,), identity=(ACCOUNT_PRINCIPAL,)))
+    assert d.effect == "ImplicitDeny" and d.statements == ()
+    assert [(s.policy, s.sid) for s in d.considered] == [("account principal", "AccountPrincipal")]
+    assert decide(ask(ROOT_A, "s3:GetObject", resource="arn:aws:s3:::b/k"), PolicySet(resource=(bucket,))).considered == ()
