@@ -108,11 +108,12 @@ def server() -> Iterator[ServerInfo]:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def make_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET, **config: object) -> object:
-    """A boto3 S3 client for the server, path style."""
+def make_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET, *, verify: Path | None = None, **config: object) -> object:
+    """A boto3 S3 client for the server, path style (``verify``: the CA bundle of an HTTPS endpoint)."""
     options: dict[str, object] = {"s3": {"addressing_style": "path"}, "signature_version": "s3v4", "retries": {"max_attempts": 1}, **config}
     cfg = Config(**options)  # type: ignore[arg-type]
-    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1", config=cfg)
+    return boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1", config=cfg,
+                        verify=str(verify) if verify is not None else None)
 
 
 def make_kms_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET) -> object:
