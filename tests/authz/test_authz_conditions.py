@@ -1,6 +1,6 @@
 """Condition operators deciding real requests: s3:prefix (StringLike), s3:max-keys
 (NumericLessThanEquals), aws:SourceIp (IpAddress/NotIpAddress, clients on other loopback addresses),
-s3:x-amz-acl, s3:RequestObjectTag/<k> and s3:RequestObjectTagKeys, aws:CurrentTime (DateLessThan,
+s3:x-amz-acl, s3:RequestObjectTag/<k>, s3:RequestObjectTagKeys and s3:ExistingObjectTag/<k>, aws:CurrentTime (DateLessThan,
 DateGreaterThan), aws:PrincipalAccount and aws:PrincipalArn, and the seed's "uploads must use aws:kms,
 never SSE-C" (StringNotEquals and Null on the SSE headers)."""
 
@@ -77,6 +77,7 @@ SCENARIOS: dict[str, Statements] = {
     "until-2000": _alt("s3:GetObject", "*", {"DateLessThan": {"aws:CurrentTime": "2000-01-01T00:00:00Z"}}),
     "until-2100": _alt("s3:GetObject", "*", {"DateLessThan": {"aws:CurrentTime": "2100-01-01T00:00:00Z"}}),
     "from-2100": _alt("s3:GetObject", "*", {"DateGreaterThan": {"aws:CurrentTime": "2100-01-01T00:00:00Z"}}),
+    "existing-tag": _alt("s3:GetObject", "*", {"StringEquals": {"s3:ExistingObjectTag/classification": "public"}}),
     "principal-account": _principal_account,
     "only-main-writes": _only_main_account,
     "principal-arn": _principal_arn,
@@ -134,6 +135,9 @@ CASES: list[tuple[str, str, str, Request, bool]] = [
     ("until-2000", "alt", "get", _get(), DENY),
     ("until-2100", "alt", "get", _get(), ALLOW),
     ("from-2100", "alt", "get", _get(), DENY),
+    ("existing-tag", "alt", "get-tagged-public", _get("public/a.txt"), ALLOW),
+    ("existing-tag", "alt", "get-tagged-secret", _get("private/b.txt"), DENY),
+    ("existing-tag", "alt", "get-untagged", _get("seed.txt"), DENY),
     ("principal-account", "alt", "get", _get(), ALLOW),
     ("principal-account", "anon", "get", _get(), DENY),
     ("principal-account", "main", "get", _get(), ALLOW),
@@ -170,6 +174,8 @@ def scenario_bucket(server: ServerInfo, s3: Any) -> Callable[[str], str]:
     def bucket_for(scenario: str) -> str:
         if scenario not in made:
             name = fresh_bucket(s3, "cond", open_access=True, objects=OBJECTS)
+            for key, label in (("public/a.txt", "public"), ("private/b.txt", "secret")):
+                s3.put_object_tagging(Bucket=name, Key=key, Tagging={"TagSet": [{"Key": "classification", "Value": label}]})
             put_policy(s3, name, *SCENARIOS[scenario](name, main, alt))
             made[scenario] = name
         return made[scenario]

@@ -29,6 +29,7 @@ from conftest import ALT_KEY, ALT_SECRET, ServerInfo, make_client
 TIMEOUT_SECONDS = 30
 EXPIRES_SECONDS = 600
 DATED_SECONDS = 300
+SIGNATURE_AGE_MS = 300_000  # s3:signatureAge counts milliseconds
 MOVED_PAST_DATED_SECONDS = 600  # within SigV4's 15 minutes of allowed skew, so header-signed requests still pass
 OBJECTS = {"seed.txt": b"seed", "shared/a.txt": b"shared"}
 
@@ -61,14 +62,17 @@ def clock_back(movable: ServerInfo) -> Iterator[None]:
 @pytest.fixture(scope="module")
 def bucket(movable: ServerInfo, owner: Any) -> str:
     """The main account's bucket: the alt account may read shared/*; dated/ may be read only until five
-    minutes from now (aws:CurrentTime), and private/ never through a URL (s3:authType)."""
+    minutes from now (aws:CurrentTime), fresh/ only under signatures at most five minutes old
+    (s3:signatureAge), and private/ never through a URL (s3:authType)."""
     _, alt_id = account_ids(movable)
     until = datetime.fromtimestamp(server_now(movable) + DATED_SECONDS, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    name = fresh_bucket(owner, "presign", objects={**OBJECTS, "dated/d.txt": b"dated", "private/p.txt": b"private"})
+    name = fresh_bucket(owner, "presign", objects={**OBJECTS, "dated/d.txt": b"dated", "private/p.txt": b"private", "fresh/f.txt": b"fresh"})
     put_policy(owner, name,
                {"Sid": "AltReadsShared", "Effect": "Allow", "Principal": {"AWS": alt_id}, "Action": "s3:GetObject", "Resource": arn(name, "shared/*")},
                {"Sid": "DatedUntil", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": arn(name, "dated/*"),
                 "Condition": {"DateGreaterThan": {"aws:CurrentTime": until}}},
+               {"Sid": "FreshSignaturesOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": arn(name, "fresh/*"),
+                "Condition": {"NumericGreaterThan": {"s3:signatureAge": str(SIGNATURE_AGE_MS)}}},
                {"Sid": "NoUrlsForPrivate", "Effect": "Deny", "Principal": "*", "Action": "s3:GetObject", "Resource": arn(name, "private/*"),
                 "Condition": {"StringEquals": {"s3:authType": "REST-QUERY-STRING"}}})
     return name
@@ -106,6 +110,8 @@ CASES: list[tuple[str, Url, float, bool]] = [
     ("alt-put-not-granted", _put("alt"), 0, DENY),
     ("owner-get-private-by-url", _get("owner", "private/p.txt"), 0, DENY),
     ("owner-get-dated-now", _get("owner", "dated/d.txt"), 0, ALLOW),
+    ("owner-get-fresh-signature", _get("owner", "fresh/f.txt"), 0, ALLOW),
+    ("owner-get-signature-older-than-allowed", _get("owner", "fresh/f.txt"), SIGNATURE_AGE_MS / 1000 + 60, DENY),
 ]
 
 

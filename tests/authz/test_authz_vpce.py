@@ -1,6 +1,7 @@
 """The seed's bucket restricted to a VPC endpoint (aws:SourceVpce), self-hosted: the server maps client
 networks to endpoint ids (vpc_endpoint_networks) and VPC ids (vpc_networks); clients bind to other
-127.0.0.0/8 addresses to come from inside the endpoint's network, from another endpoint's, or from none.
+127.0.0.0/8 addresses to come from inside the endpoint's network, from another endpoint's, or from none;
+X-Forwarded-For names the client only when a trusted proxy sends it.
 A Deny of everything not through the endpoint refuses every request from elsewhere (the owner's root
 still manages the policy); a public-looking policy pinned to one endpoint is not public, so Block Public
 Access lets it in and anonymous callers inside the network read."""
@@ -27,7 +28,7 @@ from botocore import UNSIGNED
 from conftest import ServerInfo, running_server
 
 ENDPOINT, OTHER_ENDPOINT, VPC = "vpce-1a2b3c4d", "vpce-99999999", "vpc-0a1b2c3d"
-INSIDE, OTHER, OUTSIDE = "127.0.0.9", "127.0.0.17", "127.0.0.1"
+INSIDE, OTHER, OUTSIDE, PROXY = "127.0.0.9", "127.0.0.17", "127.0.0.1", "127.0.0.33"
 NETWORKS = {"127.0.0.8/29": ENDPOINT, "127.0.0.16/29": OTHER_ENDPOINT}
 OBJECTS = {"seed.txt": b"seed", "public/a.txt": b"public"}
 
@@ -36,7 +37,8 @@ OBJECTS = {"seed.txt": b"seed", "public/a.txt": b"public"}
 def vpce_server() -> Iterator[ServerInfo]:
     """A server that knows which loopback networks are which endpoint (and VPC)."""
     with running_server({"STRONGROOM_VPC_ENDPOINT_NETWORKS": json.dumps(NETWORKS),
-                         "STRONGROOM_VPC_NETWORKS": json.dumps({"127.0.0.8/29": VPC})}) as info:
+                         "STRONGROOM_VPC_NETWORKS": json.dumps({"127.0.0.8/29": VPC}),
+                         "STRONGROOM_TRUSTED_PROXIES": json.dumps([f"{PROXY}/32"])}) as info:
         yield info
 
 
@@ -47,7 +49,19 @@ def clients(vpce_server: ServerInfo) -> dict[str, Any]:
     for where, address in (("inside", INSIDE), ("other", OTHER), ("outside", OUTSIDE)):
         out[where] = bound_client(vpce_server.endpoint, address)
         out[f"anon-{where}"] = bound_client(vpce_server.endpoint, address, signature_version=UNSIGNED)
+    # X-Forwarded-For claiming the endpoint's network: believed from the trusted proxy only.
+    out["proxy-for-inside"] = _forwarded_for(bound_client(vpce_server.endpoint, PROXY), INSIDE)
+    out["proxy-for-outside"] = _forwarded_for(bound_client(vpce_server.endpoint, PROXY), OUTSIDE)
+    out["outside-claiming-inside"] = _forwarded_for(bound_client(vpce_server.endpoint, OUTSIDE), INSIDE)
     return out
+
+
+def _forwarded_for(client: Any, address: str) -> Any:
+    """The client sends X-Forwarded-For: ``address`` on every request (as a proxy in front of us would)."""
+    def add_header(request: Any, **_: object) -> None:
+        request.headers["X-Forwarded-For"] = address
+    client.meta.events.register("before-sign.s3", add_header)
+    return client
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +104,11 @@ ENDPOINT_CASES: list[tuple[str, str, bool]] = [
     ("other", "GetObject", DENY),
     ("other", "PutObject", DENY),
     ("other", "ListObjectsV2", DENY),
+    ("proxy-for-inside", "GetObject", ALLOW),
+    ("proxy-for-inside", "PutObject", ALLOW),
+    ("proxy-for-outside", "GetObject", DENY),
+    ("outside-claiming-inside", "GetObject", DENY),
+    ("outside-claiming-inside", "PutObject", DENY),
 ]
 
 
