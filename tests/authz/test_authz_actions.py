@@ -6,6 +6,7 @@ source too), and is refused with nothing changed when the set holds only a neigh
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -98,16 +99,14 @@ CASES: list[tuple[str, tuple[str, ...], bool]] = [
 def granted(server: ServerInfo, s3: Any) -> Callable[[tuple[str, ...]], str]:
     """A bucket of the main account whose policy grants the alt account exactly these actions (made once per set)."""
     _, alt = account_ids(server)
-    made: dict[tuple[str, ...], str] = {}
 
+    @functools.cache
     def bucket_for(actions: tuple[str, ...]) -> str:
-        if actions not in made:
-            name = fresh_bucket(s3, "act", objects={SEED: SEED_BODY})
-            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "team", "Value": "storage"}]})
-            put_policy(s3, name, {"Sid": "AltMayDoExactlyThis", "Effect": "Allow", "Principal": {"AWS": alt}, "Action": list(actions),
-                                  "Resource": [arn(name), arn(name, "*")]})
-            made[actions] = name
-        return made[actions]
+        name = fresh_bucket(s3, "act", objects={SEED: SEED_BODY})
+        s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": "team", "Value": "storage"}]})
+        put_policy(s3, name, {"Sid": "AltMayDoExactlyThis", "Effect": "Allow", "Principal": {"AWS": alt}, "Action": list(actions),
+                              "Resource": [arn(name), arn(name, "*")]})
+        return name
 
     return bucket_for
 

@@ -6,6 +6,7 @@ never SSE-C" (StringNotEquals and Null on the SSE headers)."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -169,16 +170,14 @@ def clients(server: ServerInfo, s3: Any, s3_alt: Any) -> dict[str, Any]:
 def scenario_bucket(server: ServerInfo, s3: Any) -> Callable[[str], str]:
     """A bucket of the main account (ACLs on, Block Public Access off) with the scenario's policy (once each)."""
     main, alt = account_ids(server)
-    made: dict[str, str] = {}
 
+    @functools.cache
     def bucket_for(scenario: str) -> str:
-        if scenario not in made:
-            name = fresh_bucket(s3, "cond", open_access=True, objects=OBJECTS)
-            for key, label in (("public/a.txt", "public"), ("private/b.txt", "secret")):
-                s3.put_object_tagging(Bucket=name, Key=key, Tagging={"TagSet": [{"Key": "classification", "Value": label}]})
-            put_policy(s3, name, *SCENARIOS[scenario](name, main, alt))
-            made[scenario] = name
-        return made[scenario]
+        name = fresh_bucket(s3, "cond", open_access=True, objects=OBJECTS)
+        for key, label in (("public/a.txt", "public"), ("private/b.txt", "secret")):
+            s3.put_object_tagging(Bucket=name, Key=key, Tagging={"TagSet": [{"Key": "classification", "Value": label}]})
+        put_policy(s3, name, *SCENARIOS[scenario](name, main, alt))
+        return name
 
     return bucket_for
 

@@ -4,6 +4,7 @@ policy and by ACL, and the owner's root never locked out of its bucket policy.""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -177,14 +178,12 @@ def ids(server: ServerInfo, s3_alt: Any) -> Ids:
 @pytest.fixture(scope="module")
 def scenario_bucket(s3: Any, ids: Ids) -> Callable[[str], str]:
     """A bucket of the main account set up as the scenario says (once per scenario)."""
-    made: dict[str, str] = {}
 
+    @functools.cache
     def bucket_for(scenario: str) -> str:
-        if scenario not in made:
-            name = fresh_bucket(s3, "gram", open_access=scenario.startswith("acl"), objects=OBJECTS)
-            SCENARIOS[scenario](s3, name, ids)
-            made[scenario] = name
-        return made[scenario]
+        name = fresh_bucket(s3, "gram", open_access=scenario.startswith("acl"), objects=OBJECTS)
+        SCENARIOS[scenario](s3, name, ids)
+        return name
 
     return bucket_for
 

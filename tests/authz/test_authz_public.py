@@ -4,6 +4,7 @@ a public policy and public ACLs; IgnorePublicAcls and RestrictPublicBuckets taki
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -179,15 +180,13 @@ def scenario_bucket(server: ServerInfo, s3: Any, s3_alt: Any) -> Callable[[str],
     """A bucket of the main account with ACLs enabled (ObjectWriter), set up as the scenario says (once each)."""
     account_ids(server)  # both accounts exist and answer
     alt_canonical = str(s3_alt.list_buckets()["Owner"]["ID"])
-    made: dict[str, str] = {}
 
+    @functools.cache
     def bucket_for(scenario: str) -> str:
-        if scenario not in made:
-            name = fresh_bucket(s3, "pub", objects=OBJECTS)
-            s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
-            SCENARIOS[scenario](s3, name, alt_canonical)
-            made[scenario] = name
-        return made[scenario]
+        name = fresh_bucket(s3, "pub", objects=OBJECTS)
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls={"Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+        SCENARIOS[scenario](s3, name, alt_canonical)
+        return name
 
     return bucket_for
 

@@ -4,6 +4,7 @@ answers plain HTTP and HTTPS side by side: the same request is refused over HTTP
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import uuid
@@ -97,14 +98,14 @@ CASES: list[tuple[str, str, str, bool]] = [
 
 @pytest.fixture(scope="module")
 def scenario_bucket(clients: dict[str, Any]) -> Callable[[str], str]:
-    made: dict[str, str] = {}
+    """A bucket with the scenario's policy (once per scenario)."""
 
+    @functools.cache
     def bucket_for(scenario: str) -> str:
-        if scenario not in made:
-            owner = clients["https"]
-            made[scenario] = fresh_bucket(owner, "tls", objects=OBJECTS)
-            put_policy(owner, made[scenario], *SCENARIOS[scenario](made[scenario]))
-        return made[scenario]
+        owner = clients["https"]
+        name = fresh_bucket(owner, "tls", objects=OBJECTS)
+        put_policy(owner, name, *SCENARIOS[scenario](name))
+        return name
 
     return bucket_for
 
