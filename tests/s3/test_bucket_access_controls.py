@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ServerInfo, make_client, running_server
+from conftest import ServerInfo, make_client, make_kms_client, running_server
 
 ALL_BLOCKED = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
 
@@ -119,6 +119,40 @@ def test_unknown_ownership_value_is_malformed_and_changes_nothing(s3, bucket: st
     assert s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
 
 
+def test_bucket_owner_enforced_needs_a_private_bucket_acl_first(s3) -> None:  # type: ignore[no-untyped-def]
+    name = f"own-{uuid.uuid4().hex[:20]}"
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    _unblock(s3, name)
+    s3.put_bucket_acl(Bucket=name, ACL="public-read")
+    enforced = {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    with pytest.raises(ClientError) as exc:
+        s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=enforced)
+    assert _code(exc) == ("InvalidBucketAclWithObjectOwnership", 400)
+    assert s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "ObjectWriter"}]
+    s3.put_bucket_acl(Bucket=name, ACL="private")
+    s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=enforced)
+    assert s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+def test_expected_bucket_owner_guards_every_request(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
+    account = _account_of(s3)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"v", ExpectedBucketOwner=account)
+    assert s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner=account)["Body"].read() == b"v"
+    for call in (lambda: s3.list_objects_v2(Bucket=bucket, ExpectedBucketOwner="111122223333"),
+                 lambda: s3.put_object(Bucket=bucket, Key="other", Body=b"x", ExpectedBucketOwner="111122223333"),
+                 lambda: s3.copy_object(Bucket=bucket, Key="copy", CopySource={"Bucket": bucket, "Key": "k"}, ExpectedSourceBucketOwner="111122223333")):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert _code(exc) == ("AccessDenied", 403)
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]
+
+
+def _account_of(s3) -> str:  # type: ignore[no-untyped-def]
+    """The client's account id (the fourth field of the ARN of a key it creates)."""
+    kms = make_kms_client(s3.meta.endpoint_url)
+    return str(kms.create_key(Description="account probe")["KeyMetadata"]["Arn"].split(":")[4])
+
+
 # -- bucket policies ----------------------------------------------------------------------------------
 
 
@@ -201,3 +235,12 @@ def test_policy_status_follows_awss_meaning_of_public(s3, bucket: str, extra: di
     statement = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}", **extra}
     s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is public
+
+
+@pytest.mark.parametrize(("acl", "public"), [("private", False), ("public-read", True), ("authenticated-read", True)])
+def test_policy_status_counts_a_public_bucket_acl_while_acls_count(s3, acl: str, public: bool) -> None:  # type: ignore[no-untyped-def]
+    name = f"acl-{uuid.uuid4().hex[:20]}"
+    s3.create_bucket(Bucket=name, ObjectOwnership="ObjectWriter")
+    _unblock(s3, name)
+    s3.put_bucket_acl(Bucket=name, ACL=acl)
+    assert s3.get_bucket_policy_status(Bucket=name)["PolicyStatus"]["IsPublic"] is public

@@ -48,6 +48,13 @@ __all__ = ["Services", "RequestContext"]
 _AT_LEAST_AS_STRONG = {SseMode.KMS: frozenset({SseMode.KMS, SseMode.KMS_DSSE}), SseMode.KMS_DSSE: frozenset({SseMode.KMS_DSSE})}
 
 
+def _check_expected_owner(expected: str | None, bucket: Bucket) -> None:
+    """x-amz-expected-bucket-owner: the caller's guard against writing to (or reading from) a bucket
+    someone else owns; a mismatch is 403 AccessDenied, as AWS answers."""
+    if expected is not None and expected.strip() != bucket.account_id:
+        raise S3Error("AccessDenied", "The bucket is not owned by the account the request expects (x-amz-expected-bucket-owner).")
+
+
 @dataclass(slots=True)
 class Services:
     """The service layer, wired once at start-up."""
@@ -105,6 +112,7 @@ class RequestContext:
         bucket = await self.buckets.get(req.bucket)
         if bucket is None:  # AWS says so to anonymous callers too: bucket names are public
             raise S3Error("NoSuchBucket", resource=req.bucket, extra={"BucketName": req.bucket})
+        _check_expected_owner(req.headers.get("x-amz-expected-bucket-owner"), bucket)
         grant = await authorize_s3(self, req, bucket, req.key, self.operation.action(req))
         self._name_kms_caller()
         return grant, bucket
@@ -216,4 +224,5 @@ class RequestContext:
         bucket = await self.buckets.get(bucket_name)
         if bucket is None:
             raise S3Error("NoSuchBucket", resource=bucket_name, extra={"BucketName": bucket_name})
+        _check_expected_owner(req.headers.get("x-amz-source-expected-bucket-owner"), bucket)
         return await authorize_s3(self, req, bucket, key, action), bucket

@@ -46,7 +46,8 @@ __all__ = [
 
 ACL_MAX_BYTES = 64 * 1024
 _XSI = "http://www.w3.org/2001/XMLSchema-instance"
-_GRANT_ITEM = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*"([^"]*)"\s*(?:,|$)', re.IGNORECASE)
+# id="..." as AWS documents it; the quotes are optional (clients and the conformance suite send id=...).
+_GRANT_ITEM = re.compile(r'\s*(id|uri|emailAddress)\s*=\s*(?:"([^"]*)"|([^",\s]+))\s*(?:,|$)', re.IGNORECASE)
 
 
 # -- reading an ACL from a request ------------------------------------------------------------------
@@ -59,7 +60,7 @@ def _grant_header_items(name: str, value: str) -> list[tuple[str, str]]:
         match = _GRANT_ITEM.match(value, position)
         if match is None:
             raise S3Error("InvalidArgument", f"Invalid grant header value: {value}", extra={"ArgumentName": name, "ArgumentValue": value})
-        items.append((match.group(1).lower(), match.group(2)))
+        items.append((match.group(1).lower(), match.group(2) if match.group(2) is not None else match.group(3)))
         position = match.end()
     if not items:
         raise S3Error("InvalidArgument", f"Invalid grant header value: {value}", extra={"ArgumentName": name, "ArgumentValue": value})
@@ -146,10 +147,11 @@ async def bucket_ownership(ctx: RequestContext, bucket: Bucket) -> ObjectOwnersh
     return ObjectOwnership(value) if value is not None else ObjectOwnership.OBJECT_WRITER
 
 
-async def check_acl_allowed(ctx: RequestContext, bucket: Bucket, bucket_owner: str, acl: Acl) -> None:
-    """BucketOwnerEnforced takes no ACL but the owner's own; BlockPublicAcls takes no public grant."""
-    if not (await bucket_ownership(ctx, bucket)).acls_enabled and not acl.is_owner_only(bucket_owner):
-        raise S3Error("AccessControlListNotSupported")
+async def check_acl_allowed(ctx: RequestContext, bucket: Bucket, bucket_owner: str, acl: Acl, *, replacing: bool = False) -> None:
+    """BucketOwnerEnforced takes no ACL on a write but the bucket owner's own, and refuses every
+    Put*Acl (``replacing``: AWS's "requests to set ACLs fail"); BlockPublicAcls takes no public grant."""
+    if not (await bucket_ownership(ctx, bucket)).acls_enabled and (replacing or not acl.is_owner_only(bucket_owner)):
+        raise S3Error("AccessControlListNotSupported", "The bucket does not allow ACLs (Object Ownership is BucketOwnerEnforced).")
     blocks = await public_access_block(ctx, bucket)
     if blocks is not None and blocks.block_public_acls and acl.is_public:
         raise S3Error("AccessDenied", "Public ACLs are blocked by the BlockPublicAcls block public access setting.")
@@ -238,6 +240,12 @@ async def _canonical_id(ctx: RequestContext, account_id: str) -> str:
     return account.canonical_id
 
 
+async def bucket_acl(ctx: RequestContext, bucket: Bucket) -> Acl:
+    """The bucket's ACL as stored (the owner's FULL_CONTROL when none was set)."""
+    owner = await _canonical_id(ctx, bucket.account_id)
+    return Acl.from_json(owner, await ctx.buckets.get_config(bucket.name, ACL_CONFIG_KIND))
+
+
 def _object_owner_account(version: ObjectVersion, bucket: Bucket, ownership: ObjectOwnership) -> str:
     """BucketOwnerEnforced: the bucket owner owns every object; otherwise its writer does."""
     return bucket.account_id if ownership is ObjectOwnership.BUCKET_OWNER_ENFORCED else version.owner_account
@@ -249,8 +257,7 @@ def _object_owner_account(version: ObjectVersion, bucket: Bucket, ownership: Obj
 async def get_bucket_acl(req: S3Request, ctx: RequestContext) -> Response:
     """GetBucketAcl: the bucket's grants (the owner's FULL_CONTROL by default)."""
     _grant, bucket = await ctx.authorize_bucket(req)
-    owner = await _canonical_id(ctx, bucket.account_id)
-    return await _render(ctx, Acl.from_json(owner, await ctx.buckets.get_config(bucket.name, ACL_CONFIG_KIND)))
+    return await _render(ctx, await bucket_acl(ctx, bucket))
 
 
 async def put_bucket_acl(req: S3Request, ctx: RequestContext) -> Response:
@@ -262,7 +269,7 @@ async def put_bucket_acl(req: S3Request, ctx: RequestContext) -> Response:
     acl = await requested_acl(req, ctx, owner, owner, body)
     if acl is None:
         raise S3Error("MissingSecurityHeader", "Your request was missing a required header: x-amz-acl, x-amz-grant-* or an ACL body.")
-    await check_acl_allowed(ctx, bucket, owner, acl)
+    await check_acl_allowed(ctx, bucket, owner, acl, replacing=True)
     await ctx.buckets.put_config(grant, bucket.name, ACL_CONFIG_KIND, acl.to_json())
     return empty_response(200)
 
@@ -292,6 +299,6 @@ async def put_object_acl(req: S3Request, ctx: RequestContext) -> Response:
     acl = await requested_acl(req, ctx, owner, bucket_owner, body)
     if acl is None:
         raise S3Error("MissingSecurityHeader", "Your request was missing a required header: x-amz-acl, x-amz-grant-* or an ACL body.")
-    await check_acl_allowed(ctx, bucket, bucket_owner, acl)
+    await check_acl_allowed(ctx, bucket, bucket_owner, acl, replacing=True)
     await ctx.objects.put_acl(grant, version, acl.to_json())
     return empty_response(200, {"x-amz-version-id": version.version_id} if version.version_id != "null" else {})

@@ -18,6 +18,7 @@ from ..access import public_access_block
 from ..context import RequestContext
 from ..request import S3Request
 from ..response import Response, empty_response, xml_response
+from .acl import bucket_acl, bucket_ownership
 from .headers import verify_small_body
 
 __all__ = ["put_bucket_policy", "get_bucket_policy", "delete_bucket_policy", "get_bucket_policy_status"]
@@ -62,9 +63,12 @@ async def delete_bucket_policy(req: S3Request, ctx: RequestContext) -> Response:
 
 
 async def get_bucket_policy_status(req: S3Request, ctx: RequestContext) -> Response:
-    """GetBucketPolicyStatus: IsPublic as AWS defines it (no policy: not public)."""
+    """GetBucketPolicyStatus: is the bucket public, by AWS's "meaning of public": its policy grants
+    public access, or (while ACLs count) its ACL grants AllUsers or AuthenticatedUsers anything."""
     assert req.bucket is not None
     _grant, bucket = await ctx.authorize_bucket(req)
     document = await ctx.buckets.get_config(bucket.name, POLICY_KIND)
     public = document is not None and is_public(parse_bucket_policy(document.encode("utf-8"), bucket.name))
+    if not public and (await bucket_ownership(ctx, bucket)).acls_enabled:
+        public = (await bucket_acl(ctx, bucket)).is_public
     return xml_response("PolicyStatus", [("IsPublic", "true" if public else "false")])

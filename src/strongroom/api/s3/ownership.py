@@ -14,6 +14,7 @@ from ..context import RequestContext
 from ..request import S3Request
 from ..response import Response, empty_response, xml_response
 from ..xml import parse_xml, strip_ns
+from .acl import bucket_acl
 from .headers import verify_small_body
 
 __all__ = ["put_bucket_ownership_controls", "get_bucket_ownership_controls", "delete_bucket_ownership_controls"]
@@ -42,6 +43,11 @@ async def put_bucket_ownership_controls(req: S3Request, ctx: RequestContext) -> 
     verify_small_body(req, body, required=False)
     ownership = parse_ownership_controls(body)
     grant, bucket = await ctx.authorize_bucket(req)
+    if ownership is ObjectOwnership.BUCKET_OWNER_ENFORCED:
+        # AWS: ACLs stop counting under BucketOwnerEnforced, so a bucket ACL granting anyone but the
+        # owner must be made private first (or the grants would silently vanish).
+        if not (await bucket_acl(ctx, bucket)).is_owner_only():
+            raise S3Error("InvalidBucketAclWithObjectOwnership", "Bucket ACLs other than private are not supported with BucketOwnerEnforced.")
     await ctx.buckets.put_config(grant, bucket.name, OWNERSHIP_KIND, ownership.value)
     return empty_response(200)
 
