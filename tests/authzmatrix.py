@@ -59,6 +59,14 @@ def put_policy(owner: Any, bucket: str, *statements: dict[str, Any]) -> None:
     owner.put_bucket_policy(Bucket=bucket, Policy=policy_document(*statements))
 
 
+def _tags(owner: Any, bucket: str, key: str) -> object:
+    """An object's tags, or the refusal: an object another account wrote (ObjectWriter) is not the bucket owner's to read."""
+    try:
+        return owner.get_object_tagging(Bucket=bucket, Key=key)["TagSet"]
+    except ClientError as exc:
+        return exc.response["Error"]["Code"]
+
+
 def bucket_state(owner: Any, bucket: str) -> dict[str, Any]:
     """What a refused request must not change, as the owner sees it."""
     objects = owner.list_objects_v2(Bucket=bucket).get("Contents", [])
@@ -68,7 +76,7 @@ def bucket_state(owner: Any, bucket: str) -> dict[str, Any]:
         policy = exc.response["Error"]["Code"]
     return {
         "objects": {o["Key"]: o["ETag"] for o in objects},
-        "tags": {o["Key"]: owner.get_object_tagging(Bucket=bucket, Key=o["Key"])["TagSet"] for o in objects},
+        "tags": {o["Key"]: _tags(owner, bucket, o["Key"]) for o in objects},
         "uploads": sorted(u["UploadId"] for u in owner.list_multipart_uploads(Bucket=bucket).get("Uploads", [])),
         "policy": policy,
     }

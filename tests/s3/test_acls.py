@@ -195,3 +195,22 @@ def test_object_ownership_decides_who_owns_another_accounts_upload(  # type: ign
     assert s3_alt.get_object_acl(Bucket=name, Key="k")["Owner"]["ID"] == expected
     upload = s3_alt.create_multipart_upload(Bucket=name, Key="mp", **extra)
     assert s3_alt.list_parts(Bucket=name, Key="mp", UploadId=upload["UploadId"])["Owner"]["ID"] == expected
+
+
+def test_an_object_another_account_owns_is_reached_through_its_acl(s3, s3_alt, acl_bucket: str) -> None:  # type: ignore[no-untyped-def]
+    """AWS's object context: the bucket owner cannot read (or grant) an object the writer kept, only deny or delete it."""
+    me, alt = _canonical_id(s3), _canonical_id(s3_alt)
+    s3.put_bucket_acl(Bucket=acl_bucket, GrantWrite=f"id={alt}", GrantFullControl=f"id={me}")
+    s3_alt.put_object(Bucket=acl_bucket, Key="alts.txt", Body=b"mine")
+    assert s3_alt.get_object_acl(Bucket=acl_bucket, Key="alts.txt")["Owner"]["ID"] == alt
+    for call in (lambda: s3.get_object(Bucket=acl_bucket, Key="alts.txt"),
+                 lambda: s3.get_object_acl(Bucket=acl_bucket, Key="alts.txt"),
+                 lambda: s3.put_object_tagging(Bucket=acl_bucket, Key="alts.txt", Tagging={"TagSet": []})):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert _code(exc) == ("AccessDenied", 403)
+    s3_alt.put_object_acl(Bucket=acl_bucket, Key="alts.txt", GrantRead=f"id={me}", GrantFullControl=f"id={alt}")
+    assert s3.get_object(Bucket=acl_bucket, Key="alts.txt")["Body"].read() == b"mine"
+    s3_alt.put_object(Bucket=acl_bucket, Key="gone.txt", Body=b"x")
+    s3.delete_object(Bucket=acl_bucket, Key="gone.txt")  # the bucket owner may delete any object
+    assert "Contents" not in s3.list_objects_v2(Bucket=acl_bucket, Prefix="gone.txt")

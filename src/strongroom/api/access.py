@@ -55,8 +55,8 @@ _HEADER_KEYS = (
 )
 
 
-# Actions on an existing object, whose requests carry s3:ExistingObjectTag/<key> (AWS's list).
-_TAGGED_OBJECT_ACTIONS = frozenset({
+# Actions on an existing object: its requests carry s3:ExistingObjectTag/<key>, and its owner decides them.
+_EXISTING_OBJECT_ACTIONS = frozenset({
     "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectAcl", "s3:GetObjectVersionAcl", "s3:GetObjectTagging",
     "s3:GetObjectVersionTagging", "s3:PutObjectAcl", "s3:PutObjectVersionAcl", "s3:PutObjectTagging",
     "s3:PutObjectVersionTagging", "s3:DeleteObjectTagging", "s3:DeleteObjectVersionTagging",
@@ -112,6 +112,15 @@ async def _existing_object_tags(ctx: RequestContext, req: S3Request | None, buck
     except S3Error:
         return {}
     return {f"s3:ExistingObjectTag/{k}": v for k, v in (version.tags or {}).items()}
+
+
+async def _object_owner(ctx: RequestContext, req: S3Request | None, bucket: Bucket, key: str) -> str | None:
+    """The account owning the object (version) a request acts on, or None if there is none."""
+    version_id = req.query_value("versionId") if req is not None and req.key == key else None
+    try:
+        return (await ctx.objects.get(bucket, key, version_id or None)).owner_account
+    except S3Error:
+        return None
 
 
 def condition_keys(req: S3Request, principal: Principal | None, vpc_endpoints: Mapping[str, str], vpcs: Mapping[str, str]) -> dict[str, str | list[str]]:
@@ -220,18 +229,28 @@ async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucke
     keys.update(extra_keys or {})
     document = await ctx.buckets.cached_config(bucket.name, POLICY_KIND)
     policy = _bucket_policy(bucket, document)
-    if document is not None and key is not None and action in _TAGGED_OBJECT_ACTIONS and "existingobjecttag" in document.lower():
+    if document is not None and key is not None and action in _EXISTING_OBJECT_ACTIONS and "existingobjecttag" in document.lower():
         keys.update(await _existing_object_tags(ctx, req, bucket, key))
     blocks = await public_access_block(ctx, bucket)
     if policy is not None and action in _POLICY_ACTIONS and caller.is_account_root and caller.account == bucket.account_id:
         policy = None  # the owner's root can always manage the bucket policy
     if policy is not None and blocks is not None and blocks.restrict_public_buckets and caller.account != bucket.account_id and is_public(policy):
         policy = _deny_only(policy)
-    request = PolicyRequest(action, resource, caller, bucket.account_id, keys)
+    ownership = await ctx.buckets.cached_config(bucket.name, OWNERSHIP_KIND)
+    acls_count = ownership != ObjectOwnership.BUCKET_OWNER_ENFORCED.value
+    resource_owner = bucket.account_id
+    if acls_count and key is not None and action in _EXISTING_OBJECT_ACTIONS:
+        object_owner = await _object_owner(ctx, req, bucket, key)
+        if object_owner is not None and object_owner != bucket.account_id:
+            # AWS's object context: an object another account owns is that account's resource; the
+            # bucket owner can only deny it (its policy's Deny statements) and reaches it only
+            # through the object's ACL.
+            resource_owner = object_owner
+            policy = _deny_only(policy) if policy is not None else None
+    request = PolicyRequest(action, resource, caller, resource_owner, keys)
     policies = PolicySet(resource=(policy,) if policy is not None else (), identity=(ACCOUNT_PRINCIPAL,) if principal is not None else ())
     if action in ACL_ACTIONS and decide(request, policies).effect == "ImplicitDeny":
-        ownership = await ctx.buckets.cached_config(bucket.name, OWNERSHIP_KIND)
-        if ownership != ObjectOwnership.BUCKET_OWNER_ENFORCED.value:
+        if acls_count:
             ignore_public = blocks is not None and blocks.ignore_public_acls
             if await _acl_allows(ctx, req, bucket, key, action, caller, ignore_public):
                 policies = replace(policies, acl_allows=True)
