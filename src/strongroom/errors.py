@@ -15,6 +15,7 @@ __all__ = ["S3Error", "ERROR_TABLE"]
 # code -> (HTTP status, default message)
 ERROR_TABLE: Mapping[str, tuple[int, str]] = {
     "AccessDenied": (403, "Access Denied"),
+    "AccessPointAlreadyOwnedByYou": (409, "Your previous request to create the named access point succeeded and you already own it."),
     "AccessForbidden": (403, "CORSResponse: This CORS request is not allowed."),
     "AccountProblem": (403, "There is a problem with your AWS account."),
     "AuthorizationHeaderMalformed": (400, "The authorization header is malformed."),
@@ -84,6 +85,8 @@ ERROR_TABLE: Mapping[str, tuple[int, str]] = {
     "AccessControlListNotSupported": (400, "The bucket does not allow ACLs"),
     "InvalidBucketAclWithObjectOwnership": (400, "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting"),
     "UnresolvableGrantByEmailAddress": (400, "The email address you provided does not match any account on record."),
+    "NoSuchAccessPoint": (404, "The specified access point does not exist."),
+    "NoSuchAccessPointPolicy": (404, "The specified access point does not have a policy."),
     "NoSuchPublicAccessBlockConfiguration": (404, "The public access block configuration was not found."),
     "ObjectLockConfigurationNotFoundError": (404, "Object Lock configuration does not exist for this bucket."),
     "NoSuchWebsiteConfiguration": (404, "The specified bucket does not have a website configuration."),

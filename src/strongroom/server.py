@@ -23,6 +23,7 @@ from .kms.root_key import RootKeyring, open_root_keyring
 from .kms.server_keys import ServerKeyProvider
 from .meta.engine import MetaStore
 from .observe.audit import AuditLog
+from .service.access_points import AccessPoints
 from .service.account_configs import AccountConfigs
 from .service.accounts import AccessKey, Accounts
 from .service.buckets import Buckets
@@ -79,6 +80,7 @@ def open_runtime(settings: Settings) -> Runtime:
         listing=Listing(meta),
         kms=kms,
         account_configs=AccountConfigs(meta),
+        access_points=AccessPoints(meta),
         kms_audit=kms_audit,
     )
     return Runtime(settings, root_key, meta, storage, services)

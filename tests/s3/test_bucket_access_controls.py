@@ -227,6 +227,7 @@ def test_block_public_policy_refuses_a_public_policy(s3, bucket: str) -> None:  
     ({"Condition": {"StringLike": {"aws:SourceVpce": "vpce-*"}}}, True),
     ({"Condition": {"StringEqualsIfExists": {"aws:SourceVpce": "vpce-1a2b3c4d"}}}, True),
     ({"Condition": {"Bool": {"aws:SecureTransport": "true"}}}, True),
+    ({"Condition": {"StringEquals": {"s3:DataAccessPointAccount": "111122223333"}}}, False),
     ({"Principal": {"AWS": "arn:aws:iam::111122223333:root"}}, False),
     ({"Effect": "Deny"}, False),
 ])

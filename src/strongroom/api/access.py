@@ -34,6 +34,7 @@ from ..service.access_controls import (
     PublicAccessBlock,
     parse_bucket_policy,
 )
+from ..service.access_points import AccessPoint, parse_access_point_policy
 from ..service.acl import ACL_ACTIONS, ACL_CONFIG_KIND, ACL_HEADER, Acl
 from ..service.model import Bucket, Principal
 
@@ -188,6 +189,31 @@ async def public_access_block(ctx: RequestContext, bucket: Bucket) -> PublicAcce
     return account if own is None else own.union(account)
 
 
+def _authorize_access_point(point: AccessPoint, region: str, key: str | None, action: str, caller: Caller, signed: bool,
+                            keys: dict[str, str | list[str]]) -> None:
+    """The access point's side of a request through it: its network origin, then its policy with the
+    caller's identity (the bucket's side is decided after, by the same rules as a direct request)."""
+    if point.vpc_id is not None and keys.get("aws:SourceVpc") != point.vpc_id:
+        raise S3Error("AccessDenied", f"Access point {point.name} takes requests from its network ({point.vpc_id}) only.")
+    arn = point.arn(region)
+    policy = _access_point_policy(point, region)
+    request = PolicyRequest(action, arn + (f"/object/{key}" if key is not None else ""), caller, point.account_id, keys)
+    authorize(request, PolicySet(resource=(policy,) if policy is not None else (), identity=(ACCOUNT_PRINCIPAL,) if signed else ()))
+
+
+def _access_point_policy(point: AccessPoint, region: str) -> Policy | None:
+    """The access point's policy, parsed once per distinct document (validated when stored)."""
+    if point.policy is None:
+        return None
+    cache_key = (f"accesspoint:{point.account_id}:{point.name}", point.policy)
+    cached = _PARSED_POLICIES.get(cache_key)
+    if cached is None:
+        if len(_PARSED_POLICIES) >= _PARSED_POLICIES_MAX:
+            _PARSED_POLICIES.clear()
+        cached = _PARSED_POLICIES[cache_key] = parse_access_point_policy(point.policy, point, region)
+    return cached
+
+
 def _deny_only(policy: Policy) -> Policy:
     return replace(policy, statements=tuple(s for s in policy.statements if s.effect == "Deny"))
 
@@ -227,6 +253,11 @@ async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucke
     resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
     keys = condition_keys(req, principal, settings.vpc_endpoint_networks, settings.vpc_networks) if req is not None else {}
     keys.update(extra_keys or {})
+    point = req.access_point if req is not None and req.access_point is not None and req.access_point.bucket == bucket.name and key == req.key else None
+    if point is not None:
+        keys.update({"s3:DataAccessPointArn": point.arn(settings.region), "s3:DataAccessPointAccount": point.account_id,
+                     "s3:AccessPointNetworkOrigin": point.network_origin})
+        _authorize_access_point(point, settings.region, key, action, caller, principal is not None, keys)
     document = await ctx.buckets.cached_config(bucket.name, POLICY_KIND)
     policy = _bucket_policy(bucket, document)
     if document is not None and key is not None and action in _EXISTING_OBJECT_ACTIONS and "existingobjecttag" in document.lower():

@@ -32,6 +32,7 @@ from .request import ClientDisconnected, S3Request
 from .response import Response
 from .router import route, split_host
 from .s3.cors import cors_response_headers
+from .via_access_point import ALIAS_SUFFIX, through_access_point
 from .xml import render_xml
 
 __all__ = ["S3App", "Protocol"]
@@ -184,6 +185,9 @@ class S3App:
     async def _handle(self, req: S3Request) -> Response:
         r = route(req, self.services.settings.domain)
         req.bucket, req.key = r.bucket, r.key
+        if r.bucket is not None and r.bucket.endswith(ALIAS_SUFFIX):  # no bucket name ends so: an access point
+            req.access_point = await through_access_point(self.services.access_points, r.bucket, r.operation.name)
+            req.bucket = req.access_point.bucket
         if not req.secure and not self.services.settings.allow_ssec_over_http and _carries_ssec(req):
             raise S3Error("InvalidRequest", "Requests specifying Server Side Encryption with Customer provided keys must be made over a secure connection.")
         if r.operation.method == "OPTIONS":  # CORS preflights are unsigned by design (Fetch standard)

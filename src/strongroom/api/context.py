@@ -20,6 +20,7 @@ from ..kms.caller import KmsCaller, s3_via_service
 from ..kms.key_policy import S3_CALLER
 from ..policy import ACCOUNT_PRINCIPAL, PolicySet, authorize
 from ..policy import RequestContext as PolicyRequest
+from ..service.access_points import AccessPoints
 from ..service.account_configs import AccountConfigs
 from ..service.accounts import Accounts
 from ..service.buckets import Buckets
@@ -68,6 +69,7 @@ class Services:
     listing: Listing
     kms: BuiltinKms
     account_configs: AccountConfigs
+    access_points: AccessPoints
     kms_audit: KmsAudit = field(default_factory=lambda: KmsAudit(None))  # every key use: an event and a count
 
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 from ..auth.authenticate import Authenticated, PayloadMode, authenticate
 from ..auth.credentials import CredentialCache
 from ..errors import S3Error
+from ..service.access_points import AccessPoint
 from .asgi import Receive, Scope
 from .chunked import AwsChunkedDecoder
 from .forwarded import ClientOrigin, client_origin
@@ -54,6 +55,7 @@ class S3Request:
     auth: Authenticated | None = None
     trailers: dict[str, str] = field(default_factory=dict)
     origin: ClientOrigin = ClientOrigin(None, False)
+    access_point: AccessPoint | None = None  # the request named an access point's alias as its bucket
     _body_started: bool = False
     _body_done: bool = False
 

@@ -23,7 +23,7 @@ __all__ = ["MetaStore", "SCHEMA_VERSION"]
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # SQLite's own busy handler backs off to 100 ms sleeps, which gives writers from several processes
 # second-long tails. It only covers the first few milliseconds; the write lock is then taken by
 # polling every WRITE_LOCK_POLL_SECONDS until WRITE_LOCK_DEADLINE_SECONDS.
@@ -108,6 +108,11 @@ def _create_account_configs(conn: Connection) -> None:
     schema.account_configs.create(conn, checkfirst=True)
 
 
+def _create_access_points(conn: Connection) -> None:
+    """4 -> 5: S3 access points."""
+    schema.access_points.create(conn, checkfirst=True)
+
+
 # Numbered migrations: _MIGRATIONS[v] upgrades a database at version v to version v + 1. Version 1 is
 # the first schema (a new database is created at the latest shape, so index 0 never runs).
 _MIGRATIONS: tuple[Callable[[Connection], None] | None, ...] = (
@@ -115,6 +120,7 @@ _MIGRATIONS: tuple[Callable[[Connection], None] | None, ...] = (
     _create_kms_tables,
     _kms_lifecycle_and_bucket_keys,
     _create_account_configs,
+    _create_access_points,
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION, "one migration per schema version"
 

@@ -30,6 +30,7 @@ __all__ = [
     "buckets",
     "bucket_configs",
     "account_configs",
+    "access_points",
     "objects",
     "uploads",
     "parts",
@@ -118,6 +119,20 @@ account_configs = Table(
     Column("account_id", String(12), primary_key=True),
     Column("kind", String(32), primary_key=True),
     Column("document", Text, nullable=False),
+)
+
+# S3 access points: a named, policy-carrying way into one bucket, reached by its alias.
+access_points = Table(
+    "access_points",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("bucket", _NAME, nullable=False, index=True),
+    Column("alias", String(63), nullable=False, unique=True),
+    Column("vpc_id", String(64), nullable=True),  # None: the Internet network origin
+    Column("public_access_block", Text, nullable=False),
+    Column("policy", Text, nullable=True),
+    Column("created", Float, nullable=False),
 )
 
 objects = Table(

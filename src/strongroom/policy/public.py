@@ -3,7 +3,8 @@
 A policy is non-public when every Allow grants only to fixed principals (no "*", no NotPrincipal), or
 is pinned by a condition on a key that names fixed callers or networks: aws:SourceIp with a block no
 wider than /8 (IPv4) or /32 (IPv6), aws:SourceArn, aws:SourceVpc, aws:SourceVpce, aws:SourceAccount,
-aws:SourceOwner, aws:PrincipalAccount, aws:PrincipalArn, aws:PrincipalOrgID, aws:userid, with fixed
+aws:SourceOwner, aws:PrincipalAccount, aws:PrincipalArn, aws:PrincipalOrgID, aws:userid,
+s3:DataAccessPointArn, s3:DataAccessPointAccount (a bucket delegating to its access points), with fixed
 values (no wildcards, no policy variables) under a positive operator.
 """
 
@@ -20,6 +21,7 @@ __all__ = ["is_public"]
 _FIXING_KEYS = frozenset({
     "aws:sourcearn", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceaccount", "aws:sourceowner",
     "aws:principalaccount", "aws:principalarn", "aws:principalorgid", "aws:userid",
+    "s3:dataaccesspointarn", "s3:dataaccesspointaccount",
 })
 _FIXING_OPERATORS = frozenset({"StringEquals", "StringEqualsIgnoreCase", "ArnEquals", "StringLike", "ArnLike"})
 _MIN_PREFIX = {4: 8, 6: 32}

@@ -12,31 +12,47 @@ naming another account is refused with AccessDenied, never answered with that ac
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import re
+from collections.abc import Awaitable, Callable
 
 from ...errors import S3Error
-from ...grant import Grant
 from ...policy import ACCOUNT_PRINCIPAL, PolicySet, authorize
 from ...policy import RequestContext as PolicyRequest
 from ..access import caller_of
 from ..context import Services
 from ..request import S3Request
 from ..response import Response
+from . import access_points as ap
 from . import public_access
+from .call import ControlCall
 
 __all__ = ["CONTROL_PREFIX", "is_control_request", "handle_control"]
 
 CONTROL_PREFIX = b"/v20180820/"
 ACCOUNT_HEADER = "x-amz-account-id"
 
-ControlHandler = Callable[[S3Request, Services, Grant, str], Awaitable[Response]]
+ControlHandler = Callable[[ControlCall], Awaitable[Response]]
 
-# (method, path after the prefix) -> (IAM action, handler)
-_OPERATIONS: Mapping[tuple[str, bytes], tuple[str, ControlHandler]] = {
-    ("GET", b"configuration/publicAccessBlock"): ("s3:GetAccountPublicAccessBlock", public_access.get_account_block),
-    ("PUT", b"configuration/publicAccessBlock"): ("s3:PutAccountPublicAccessBlock", public_access.put_account_block),
-    ("DELETE", b"configuration/publicAccessBlock"): ("s3:PutAccountPublicAccessBlock", public_access.delete_account_block),
-}
+# path pattern (after the prefix) -> method -> (IAM action, handler)
+_ROUTES: tuple[tuple[re.Pattern[str], dict[str, tuple[str, ControlHandler]]], ...] = (
+    (re.compile(r"configuration/publicAccessBlock"), {
+        "GET": ("s3:GetAccountPublicAccessBlock", public_access.get_account_block),
+        "PUT": ("s3:PutAccountPublicAccessBlock", public_access.put_account_block),
+        "DELETE": ("s3:PutAccountPublicAccessBlock", public_access.delete_account_block),
+    }),
+    (re.compile(r"accesspoint"), {"GET": ("s3:ListAccessPoints", ap.list_access_points)}),
+    (re.compile(r"accesspoint/(?P<name>[^/]+)"), {
+        "PUT": ("s3:CreateAccessPoint", ap.create_access_point),
+        "GET": ("s3:GetAccessPoint", ap.get_access_point),
+        "DELETE": ("s3:DeleteAccessPoint", ap.delete_access_point),
+    }),
+    (re.compile(r"accesspoint/(?P<name>[^/]+)/policy"), {
+        "PUT": ("s3:PutAccessPointPolicy", ap.put_access_point_policy),
+        "GET": ("s3:GetAccessPointPolicy", ap.get_access_point_policy),
+        "DELETE": ("s3:DeleteAccessPointPolicy", ap.delete_access_point_policy),
+    }),
+    (re.compile(r"accesspoint/(?P<name>[^/]+)/policyStatus"), {"GET": ("s3:GetAccessPointPolicyStatus", ap.get_access_point_policy_status)}),
+)
 
 
 def is_control_request(req: S3Request) -> bool:
@@ -45,16 +61,20 @@ def is_control_request(req: S3Request) -> bool:
 
 async def handle_control(req: S3Request, services: Services) -> Response:
     """Authenticate, check the account and the action, then run the operation's handler."""
-    path = req.raw_path.removeprefix(CONTROL_PREFIX).partition(b"?")[0]
-    operation = _OPERATIONS.get((req.method, path))
-    if operation is None:
-        if any(p == path for _m, p in _OPERATIONS):
+    path = req.raw_path.removeprefix(CONTROL_PREFIX).partition(b"?")[0].decode("utf-8", "replace")
+    for pattern, methods in _ROUTES:
+        match = pattern.fullmatch(path)
+        if match is None:
+            continue
+        if req.method not in methods:
             raise S3Error("MethodNotAllowed", extra={"Method": req.method, "ResourceType": "ACCOUNT"})
+        action, handler = methods[req.method]
+        break
+    else:
         raise S3Error("NotImplemented", "This S3 Control operation is not implemented.")
-    action, handler = operation
     principal = (await req.authenticate(services.credentials, allow_sigv2=services.settings.allow_sigv2)).principal
     account_id = req.headers[ACCOUNT_HEADER].strip()
     if principal is None or principal.account.account_id != account_id:
         raise S3Error("AccessDenied", "Account settings are managed by the account's own principals.")
     grant = authorize(PolicyRequest(action, "*", caller_of(principal), account_id), PolicySet(identity=(ACCOUNT_PRINCIPAL,)))
-    return await handler(req, services, grant, account_id)
+    return await handler(ControlCall(req, services, grant, account_id, match.groupdict()))

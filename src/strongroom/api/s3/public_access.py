@@ -7,6 +7,8 @@ and GetPublicAccessBlock answers NoSuchPublicAccessBlockConfiguration, as AWS do
 
 from __future__ import annotations
 
+from xml.etree.ElementTree import Element
+
 from ...errors import S3Error
 from ...service.access_controls import PUBLIC_ACCESS_BLOCK_KIND, PublicAccessBlock
 from ..context import RequestContext
@@ -23,7 +25,11 @@ _BOOLEANS = {"true": True, "false": False}
 
 def parse_public_access_block(body: bytes) -> PublicAccessBlock:
     """<PublicAccessBlockConfiguration> with any of the four flags (absent means false), each once."""
-    root = parse_xml(body, max_bytes=PUBLIC_ACCESS_BLOCK_MAX_BYTES)
+    return public_access_block_from(parse_xml(body, max_bytes=PUBLIC_ACCESS_BLOCK_MAX_BYTES))
+
+
+def public_access_block_from(root: Element) -> PublicAccessBlock:
+    """The flags of a parsed <PublicAccessBlockConfiguration> element (also nested in other requests)."""
     if strip_ns(root.tag) != "PublicAccessBlockConfiguration":
         raise S3Error("MalformedXML")
     values: dict[str, bool] = {}
