@@ -119,6 +119,17 @@ ERROR_TABLE: Mapping[str, tuple[int, str]] = {
     "UnrecognizedClientException": (400, "The security token included in the request is invalid."),
     "UnsupportedOperationException": (400, "The requested operation is not supported."),
     "ValidationException": (400, "The input fails to satisfy the constraints specified by the service."),
+    # IAM (AWS query protocol): each operation's Errors section of the IAM API reference.
+    "NoSuchEntity": (404, "The request was rejected because it referenced a resource entity that does not exist."),
+    "EntityAlreadyExists": (409, "The request was rejected because it attempted to create a resource that already exists."),
+    "MalformedPolicyDocument": (400, "The request was rejected because the policy document was malformed."),
+    "LimitExceeded": (409, "The request was rejected because it attempted to create resources beyond the current AWS account limits."),
+    "ValidationError": (400, "The input fails to satisfy the constraints specified by an AWS service."),
+    "DeleteConflict": (409, "The request was rejected because it attempted to delete a resource that has attached subordinate entities."),
+    "InvalidInput": (400, "The request was rejected because an invalid or out-of-range value was supplied for an input parameter."),
+    "InvalidAction": (400, "The action or operation requested is invalid. Verify that the action is typed correctly."),
+    "InvalidClientTokenId": (403, "The security token included in the request is invalid."),
+    "MissingAuthenticationToken": (403, "Request is missing Authentication Token"),
 }
 
 

@@ -27,6 +27,7 @@ from .service.access_points import AccessPoints
 from .service.account_configs import AccountConfigs
 from .service.accounts import AccessKey, Accounts
 from .service.buckets import Buckets
+from .service.iam import Iam
 from .service.listing import Listing
 from .service.multipart import Uploads
 from .service.objects import Objects
@@ -81,6 +82,7 @@ def open_runtime(settings: Settings) -> Runtime:
         kms=kms,
         account_configs=AccountConfigs(meta),
         access_points=AccessPoints(meta),
+        iam=Iam(meta, root_key),
         kms_audit=kms_audit,
     )
     return Runtime(settings, root_key, meta, storage, services)

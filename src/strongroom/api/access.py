@@ -146,7 +146,7 @@ def condition_keys(req: S3Request, principal: Principal | None, vpc_endpoints: M
         keys["aws:PrincipalArn"] = principal.arn
         keys["aws:PrincipalAccount"] = principal.account.account_id
         keys["aws:PrincipalType"] = "Account" if principal.user_name is None else "User"
-        keys["aws:userid"] = principal.account.account_id if principal.user_name is None else principal.user_name
+        keys["aws:userid"] = principal.account.account_id if principal.user_name is None else (principal.user_id or principal.user_name)
         if principal.user_name is not None:
             keys["aws:username"] = principal.user_name
     for header, key in (("referer", "aws:Referer"), ("user-agent", "aws:UserAgent")):

@@ -1,7 +1,7 @@
 """The ASGI application: request ids, routing, authentication, dispatch, and the only place
 exceptions become responses.
 
-S3Error -> its body and status in the request's protocol (S3 XML, or AWS JSON for KMS); anything
+S3Error -> its body and status in the request's protocol (S3 XML, AWS JSON for KMS, query XML for IAM); anything
 else -> InternalError 500, logged with the request id, nothing internal sent. Once response headers have gone out, an error can no longer become an
 error response: it is logged, counted and the connection aborted (invariant 5).
 """
@@ -25,6 +25,7 @@ from .admin import handle_admin, is_admin_request
 from .asgi import Receive, Scope, Send
 from .context import RequestContext, Services
 from .control import handle_control, is_control_request
+from .iam import handle_iam, iam_error_body, is_iam_request
 from .kms import handle_kms, is_kms_request, kms_error_body
 from .kms.audit import kms_caller
 from .metrics import handle_metrics, is_metrics_request
@@ -68,6 +69,7 @@ class Protocol(Enum):
 
     S3 = "s3"  # REST + XML
     KMS = "kms"  # AWS JSON 1.1, X-Amz-Target: TrentService.*
+    IAM = "iam"  # AWS query protocol, SigV4 scope service iam
 
 
 def _error_body(error: S3Error, request_id: str, host_id: str) -> bytes:
@@ -116,6 +118,9 @@ class S3App:
             if is_kms_request(req):  # before the S3 router: a POST to "/" is no S3 operation
                 protocol = Protocol.KMS
                 response = await handle_kms(req, self.services)
+            elif is_iam_request(req):  # before the S3 router too: POST "/" signed for the service iam
+                protocol = Protocol.IAM
+                response = await handle_iam(req, self.services)
             elif is_control_request(req):  # S3 Control: account settings, under /v20180820/ with x-amz-account-id
                 response = await handle_control(req, self.services)
             elif is_metrics_request(req, self.services.settings.domain):  # unauthenticated, by network
@@ -227,6 +232,9 @@ class S3App:
         if protocol is Protocol.KMS:
             status, body = kms_error_body(error)
             headers += [(b"x-amzn-requestid", request_id.encode()), (b"content-type", b"application/x-amz-json-1.1")]
+        elif protocol is Protocol.IAM:
+            status, body = iam_error_body(error, request_id)
+            headers += [(b"x-amzn-requestid", request_id.encode()), (b"content-type", b"text/xml")]
         else:
             body = b"" if scope.get("method") == "HEAD" or error.status == 304 else _error_body(error, request_id, host_id)
             headers.extend((k.encode("latin-1"), _header_bytes(v)) for k, v in error.headers.items())

@@ -24,6 +24,7 @@ from ..service.access_points import AccessPoints
 from ..service.account_configs import AccountConfigs
 from ..service.accounts import Accounts
 from ..service.buckets import Buckets
+from ..service.iam import Iam
 from ..service.listing import Listing
 from ..service.model import Bucket, ObjectVersion, Principal, SseMode
 from ..service.multipart import Uploads
@@ -70,6 +71,7 @@ class Services:
     kms: BuiltinKms
     account_configs: AccountConfigs
     access_points: AccessPoints
+    iam: Iam
     kms_audit: KmsAudit = field(default_factory=lambda: KmsAudit(None))  # every key use: an event and a count
 
 

@@ -23,7 +23,7 @@ __all__ = ["MetaStore", "SCHEMA_VERSION"]
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # SQLite's own busy handler backs off to 100 ms sleeps, which gives writers from several processes
 # second-long tails. It only covers the first few milliseconds; the write lock is then taken by
 # polling every WRITE_LOCK_POLL_SECONDS until WRITE_LOCK_DEADLINE_SECONDS.
@@ -113,6 +113,22 @@ def _create_access_points(conn: Connection) -> None:
     schema.access_points.create(conn, checkfirst=True)
 
 
+def _create_iam_tables(conn: Connection) -> None:
+    """5 -> 6: IAM groups, inline and managed policies, attachments and roles; users' path and
+    permissions boundary; access keys' last use."""
+    columns = {
+        "users": ("path VARCHAR(512) NOT NULL DEFAULT '/'", "boundary_arn VARCHAR(2048)"),
+        "access_keys": ("last_used FLOAT", "last_used_service VARCHAR(32)", "last_used_region VARCHAR(32)"),
+    }
+    for name, additions in columns.items():
+        existing = {column["name"] for column in inspect(conn).get_columns(name)}
+        for column in additions:
+            if column.split()[0] not in existing:
+                conn.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {column}")
+    for table in schema.IAM_TABLES:
+        table.create(conn, checkfirst=True)
+
+
 # Numbered migrations: _MIGRATIONS[v] upgrades a database at version v to version v + 1. Version 1 is
 # the first schema (a new database is created at the latest shape, so index 0 never runs).
 _MIGRATIONS: tuple[Callable[[Connection], None] | None, ...] = (
@@ -121,6 +137,7 @@ _MIGRATIONS: tuple[Callable[[Connection], None] | None, ...] = (
     _kms_lifecycle_and_bucket_keys,
     _create_account_configs,
     _create_access_points,
+    _create_iam_tables,
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION, "one migration per schema version"
 

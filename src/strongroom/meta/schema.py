@@ -41,6 +41,14 @@ __all__ = [
     "kms_key_materials",
     "bucket_keys",
     "KMS_TABLES",
+    "IAM_TABLES",
+    "iam_groups",
+    "iam_group_members",
+    "iam_inline_policies",
+    "iam_policies",
+    "iam_policy_versions",
+    "iam_attachments",
+    "iam_roles",
     "schema_version",
 ]
 
@@ -68,6 +76,9 @@ users = Table(
     Column("user_name", String(64), primary_key=True),
     Column("user_id", String(32), nullable=False, unique=True),
     Column("created", Float, nullable=False),
+    # Schema version 6 (IAM): the user's path and its permissions boundary (a managed policy ARN).
+    Column("path", String(512), nullable=False, default="/", server_default="/"),
+    Column("boundary_arn", String(2048), nullable=True),
 )
 
 access_keys = Table(
@@ -81,6 +92,11 @@ access_keys = Table(
     Column("secret_sealed", LargeBinary, nullable=False),
     Column("status", String(16), nullable=False, default="Active"),
     Column("created", Float, nullable=False),
+    # Schema version 6: when, through which service and region the key last signed a request
+    # (recorded at most once a minute per key and process).
+    Column("last_used", Float, nullable=True),
+    Column("last_used_service", String(32), nullable=True),
+    Column("last_used_region", String(32), nullable=True),
 )
 
 service_keys = Table(
@@ -266,3 +282,89 @@ kms_tags = Table(
 
 # The tables migration 1 -> 2 creates.
 KMS_TABLES = (kms_keys, kms_aliases, kms_tags)
+
+# IAM (schema version 6). Names are unique per account whatever their case (as IAM compares them);
+# the name columns keep the case they were created with.
+iam_groups = Table(
+    "iam_groups",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("group_name", String(128), primary_key=True),
+    Column("group_id", String(32), nullable=False, unique=True),
+    Column("path", String(512), nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+iam_group_members = Table(
+    "iam_group_members",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("group_name", String(128), primary_key=True),
+    Column("user_name", String(64), primary_key=True),
+    Index("iam_group_members_user", "account_id", "user_name"),
+)
+
+# Inline policies of users, groups and roles: principal_kind is "user", "group" or "role".
+iam_inline_policies = Table(
+    "iam_inline_policies",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("principal_kind", String(8), primary_key=True),
+    Column("principal_name", String(128), primary_key=True),
+    Column("policy_name", String(128), primary_key=True),
+    Column("document", Text, nullable=False),
+)
+
+# Customer managed policies; their documents live in iam_policy_versions ("v1", "v2", ...).
+iam_policies = Table(
+    "iam_policies",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("policy_name", String(128), primary_key=True),
+    Column("policy_id", String(32), nullable=False, unique=True),
+    Column("path", String(512), nullable=False),
+    Column("description", String(1000), nullable=True),
+    Column("default_version", String(16), nullable=False),
+    Column("next_version", Integer, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
+iam_policy_versions = Table(
+    "iam_policy_versions",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("policy_name", String(128), primary_key=True),
+    Column("version_id", String(16), primary_key=True),
+    Column("document", Text, nullable=False),
+    Column("created", Float, nullable=False),
+)
+
+# Managed policies attached to users, groups and roles (by ARN, as IAM names them).
+iam_attachments = Table(
+    "iam_attachments",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("principal_kind", String(8), primary_key=True),
+    Column("principal_name", String(128), primary_key=True),
+    Column("policy_arn", String(2048), primary_key=True),
+    Index("iam_attachments_policy", "account_id", "policy_arn"),
+)
+
+# Roles: the trust policy and maximum session duration are what STS (AssumeRole) will read.
+iam_roles = Table(
+    "iam_roles",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("role_name", String(64), primary_key=True),
+    Column("role_id", String(32), nullable=False, unique=True),
+    Column("path", String(512), nullable=False),
+    Column("description", String(1000), nullable=True),
+    Column("trust_policy", Text, nullable=False),
+    Column("max_session_seconds", Integer, nullable=False),
+    Column("boundary_arn", String(2048), nullable=True),
+    Column("created", Float, nullable=False),
+)
+
+# The tables migration 5 -> 6 creates.
+IAM_TABLES = (iam_groups, iam_group_members, iam_inline_policies, iam_policies, iam_policy_versions, iam_attachments, iam_roles)

@@ -47,6 +47,9 @@ class PolicyKind(Enum):
 
     RESOURCE = "resource"
     IDENTITY = "identity"
+    # A role's trust policy: a resource policy of the role itself, so it names principals and has no
+    # Resource element (IAM refuses one); its statements apply to the role whatever the request's resource.
+    TRUST = "trust"
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,12 +220,14 @@ def _statement(raw: Any, index: int, kind: PolicyKind, variables: bool) -> State
     effect = raw.get("Effect")
     if effect not in ("Allow", "Deny"):
         raise MalformedPolicy(f"{where}: Effect must be \"Allow\" or \"Deny\"")
-    principal_key = _exclusive(raw, "Principal", "NotPrincipal", where, required=kind is PolicyKind.RESOURCE)
+    principal_key = _exclusive(raw, "Principal", "NotPrincipal", where, required=kind is not PolicyKind.IDENTITY)
     if principal_key is not None and kind is PolicyKind.IDENTITY:
         raise MalformedPolicy(f"{where}: an identity policy must not specify a {principal_key}")
     action_key = _exclusive(raw, "Action", "NotAction", where, required=True)
-    resource_key = _exclusive(raw, "Resource", "NotResource", where, required=True)
-    assert action_key is not None and resource_key is not None
+    resource_key = _exclusive(raw, "Resource", "NotResource", where, required=kind is not PolicyKind.TRUST)
+    if resource_key is not None and kind is PolicyKind.TRUST:
+        raise MalformedPolicy(f"{where}: Has prohibited field {resource_key}")
+    assert action_key is not None
     return Statement(
         index=index,
         sid=sid or None,
@@ -231,7 +236,7 @@ def _statement(raw: Any, index: int, kind: PolicyKind, variables: bool) -> State
         not_principal=principal_key == "NotPrincipal",
         actions=_actions(raw[action_key], action_key, where),
         not_action=action_key == "NotAction",
-        resources=_resources(raw[resource_key], resource_key, where, variables),
+        resources=_resources(raw[resource_key], resource_key, where, variables) if resource_key else (("*",),),
         not_resource=resource_key == "NotResource",
         conditions=_conditions(raw["Condition"], where, variables) if "Condition" in raw else (),
     )

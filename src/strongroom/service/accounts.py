@@ -173,15 +173,20 @@ class Accounts:
         return bool(self._meta.write_sync(lambda c: c.execute(t.delete().where(t.c.access_key_id == access_key_id)).rowcount))
 
     def _lookup(self, conn: Connection, access_key_id: str) -> AccessKey:
-        k, a = schema.access_keys, schema.accounts
+        k, a, u = schema.access_keys, schema.accounts, schema.users
         row = conn.execute(
-            select(k, a.c.name, a.c.canonical_id, a.c.display_name).join(a, a.c.account_id == k.c.account_id).where(k.c.access_key_id == access_key_id)
+            select(k, a.c.name, a.c.canonical_id, a.c.display_name, u.c.path, u.c.user_id)
+            .join(a, a.c.account_id == k.c.account_id)
+            .outerjoin(u, (u.c.account_id == k.c.account_id) & (u.c.user_name == k.c.user_name))
+            .where(k.c.access_key_id == access_key_id)
         ).first()
-        if row is None or row.status != "Active":
+        # An Inactive key is refused like an unknown one; so is a user's key whose user is gone.
+        if row is None or row.status != "Active" or (row.user_name is not None and row.user_id is None):
             raise S3Error("InvalidAccessKeyId")
         account = Account(row.account_id, row.name, row.canonical_id, row.display_name)
         secret = self._root.open(row.secret_sealed, secret_context(access_key_id)).decode()
-        return AccessKey(access_key_id, secret, Principal(account, row.user_name, access_key_id), row.status)
+        principal = Principal(account, row.user_name, access_key_id, row.path or "/", row.user_id)
+        return AccessKey(access_key_id, secret, principal, row.status)
 
     async def lookup(self, access_key_id: str) -> AccessKey:
         """The key, its secret and principal; InvalidAccessKeyId if unknown or inactive."""

@@ -65,13 +65,15 @@ class Principal:
     account: Account
     user_name: str | None
     access_key_id: str
+    path: str = "/"  # the user's IAM path (part of its ARN)
+    user_id: str | None = None  # the user's unique id (AIDA...): aws:userid
 
     @property
     def arn(self) -> str:
         """The caller's ARN."""
         if self.user_name is None:
             return self.account.root_arn
-        return f"arn:aws:iam::{self.account.account_id}:user/{self.user_name}"
+        return f"arn:aws:iam::{self.account.account_id}:user{self.path}{self.user_name}"
 
 
 @dataclass(frozen=True, slots=True)

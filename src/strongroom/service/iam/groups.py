@@ -1,0 +1,118 @@
+"""IAM groups and their members: a user's group policies are part of its identity policies.
+
+A group cannot be deleted while it has members or policies (DeleteConflict), as IAM answers.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Connection, select
+
+from ... import clock
+from ...errors import S3Error
+from ...grant import Grant
+from ...meta import schema
+from .base import IamStoreBase
+from .entities import IamGroup, IamUser
+from .names import EntityKind, new_unique_id
+from .rows import group_of, name_taken, require_group, require_user, user_of
+
+__all__ = ["IamGroups"]
+
+
+def _group(account_id: str, name: str) -> ColumnElement[bool]:
+    t = schema.iam_groups
+    return (t.c.account_id == account_id) & (t.c.group_name == name)
+
+
+class IamGroups(IamStoreBase):
+    """Groups of an account's users."""
+
+    def create(self, grant: Grant, account_id: str, name: str, path: str = "/") -> IamGroup:
+        """A new group; EntityAlreadyExists when the name is taken (in any case)."""
+        group = IamGroup(account_id, name, new_unique_id("group"), path, clock.now_seconds())
+
+        def insert(conn: Connection) -> IamGroup:
+            if name_taken(conn, EntityKind.GROUP, account_id, name):
+                raise S3Error("EntityAlreadyExists", f"Group with name {name} already exists.")
+            conn.execute(schema.iam_groups.insert().values(
+                account_id=account_id, group_name=name, group_id=group.group_id, path=path, created=group.created,
+            ))
+            return group
+
+        return self._write(grant, account_id, insert, exists=f"Group with name {name} already exists.")
+
+    def get(self, account_id: str, name: str) -> tuple[IamGroup, list[IamUser]]:
+        """The group and its members (by name), or NoSuchEntity."""
+
+        def read(conn: Connection) -> tuple[IamGroup, list[IamUser]]:
+            group = require_group(conn, account_id, name)
+            m, u = schema.iam_group_members, schema.users
+            rows = conn.execute(
+                select(u).join(m, (m.c.account_id == u.c.account_id) & (m.c.user_name == u.c.user_name))
+                .where((m.c.account_id == account_id) & (m.c.group_name == name)).order_by(u.c.user_name)
+            ).all()
+            return group, [user_of(r) for r in rows]
+
+        return self._read(read)
+
+    def list_in(self, account_id: str, path_prefix: str = "/") -> list[IamGroup]:
+        """The account's groups under a path prefix, by name."""
+        t = schema.iam_groups
+        rows = self._read(lambda c: c.execute(select(t).where(t.c.account_id == account_id).order_by(t.c.group_name)).all())
+        return [g for g in (group_of(r) for r in rows) if g.path.startswith(path_prefix)]
+
+    def of_user(self, account_id: str, user_name: str) -> list[IamGroup]:
+        """The groups a user belongs to, by name; NoSuchEntity for an unknown user."""
+
+        def read(conn: Connection) -> list[IamGroup]:
+            require_user(conn, account_id, user_name)
+            g, m = schema.iam_groups, schema.iam_group_members
+            rows = conn.execute(
+                select(g).join(m, (m.c.account_id == g.c.account_id) & (m.c.group_name == g.c.group_name))
+                .where((m.c.account_id == account_id) & (m.c.user_name == user_name)).order_by(g.c.group_name)
+            ).all()
+            return [group_of(r) for r in rows]
+
+        return self._read(read)
+
+    def delete(self, grant: Grant, account_id: str, name: str) -> None:
+        """Delete an empty group without policies; DeleteConflict otherwise."""
+
+        def remove(conn: Connection) -> None:
+            require_group(conn, account_id, name)
+            m, i, a = schema.iam_group_members, schema.iam_inline_policies, schema.iam_attachments
+            if conn.execute(select(m.c.user_name).where((m.c.account_id == account_id) & (m.c.group_name == name)).limit(1)).first():
+                raise S3Error("DeleteConflict", "Cannot delete entity, must remove users from group first.")
+            for t, why in ((i, "must delete policies first."), (a, "must detach all policies first.")):
+                where = (t.c.account_id == account_id) & (t.c.principal_kind == "group") & (t.c.principal_name == name)
+                if conn.execute(select(t.c.principal_name).where(where).limit(1)).first() is not None:
+                    raise S3Error("DeleteConflict", f"Cannot delete entity, {why}")
+            conn.execute(schema.iam_groups.delete().where(_group(account_id, name)))
+
+        self._write(grant, account_id, remove)
+
+    def add_user(self, grant: Grant, account_id: str, name: str, user_name: str) -> None:
+        """Make a user a member (already one: nothing changes)."""
+
+        def add(conn: Connection) -> None:
+            require_group(conn, account_id, name)
+            require_user(conn, account_id, user_name)
+            m = schema.iam_group_members
+            where = (m.c.account_id == account_id) & (m.c.group_name == name) & (m.c.user_name == user_name)
+            if conn.execute(select(m.c.user_name).where(where)).first() is None:
+                conn.execute(m.insert().values(account_id=account_id, group_name=name, user_name=user_name))
+
+        self._write(grant, account_id, add)
+
+    def remove_user(self, grant: Grant, account_id: str, name: str, user_name: str) -> None:
+        """End a membership; NoSuchEntity when the group or user is unknown or the user is no member."""
+
+        def remove(conn: Connection) -> None:
+            require_group(conn, account_id, name)
+            require_user(conn, account_id, user_name)
+            m = schema.iam_group_members
+            where = (m.c.account_id == account_id) & (m.c.group_name == name) & (m.c.user_name == user_name)
+            if not conn.execute(m.delete().where(where)).rowcount:
+                raise S3Error("NoSuchEntity", f"User {user_name} is not in group {name}.")
+
+        self._write(grant, account_id, remove)

@@ -1,0 +1,120 @@
+"""IAM users: create, read, list, rename, delete, and their permissions boundaries.
+
+A user cannot be deleted while anything hangs off it (access keys, inline or attached policies,
+group memberships): DeleteConflict, as IAM answers, so nothing is left dangling.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Connection, select, update
+
+from ... import clock
+from ...errors import S3Error
+from ...grant import Grant
+from ...meta import schema
+from .base import IamStoreBase
+from .entities import IamUser
+from .names import EntityKind, new_unique_id
+from .rows import find_user, name_taken, require_boundary_policy, require_user, user_of
+
+__all__ = ["IamUsers"]
+
+
+class IamUsers(IamStoreBase):
+    """The users of accounts."""
+
+    def create(self, grant: Grant, account_id: str, name: str, path: str = "/", boundary_arn: str | None = None) -> IamUser:
+        """A new user; EntityAlreadyExists when the name is taken (in any case)."""
+        user = IamUser(account_id, name, new_unique_id("user"), path, clock.now_seconds(), boundary_arn)
+
+        def insert(conn: Connection) -> IamUser:
+            if name_taken(conn, EntityKind.USER, account_id, name):
+                raise S3Error("EntityAlreadyExists", f"User with name {name} already exists.")
+            if boundary_arn is not None:
+                require_boundary_policy(conn, account_id, boundary_arn)
+            conn.execute(schema.users.insert().values(
+                account_id=account_id, user_name=name, user_id=user.user_id, path=path, created=user.created, boundary_arn=boundary_arn,
+            ))
+            return user
+
+        return self._write(grant, account_id, insert, exists=f"User with name {name} already exists.")
+
+    def get(self, account_id: str, name: str) -> IamUser:
+        """The user, or NoSuchEntity."""
+        return self._read(lambda c: require_user(c, account_id, name))
+
+    def find(self, account_id: str, name: str) -> IamUser | None:
+        """The user, or None."""
+        return self._read(lambda c: find_user(c, account_id, name))
+
+    def list_in(self, account_id: str, path_prefix: str = "/") -> list[IamUser]:
+        """The account's users under a path prefix, by name."""
+        t = schema.users
+        rows = self._read(lambda c: c.execute(select(t).where(t.c.account_id == account_id).order_by(t.c.user_name)).all())
+        return [u for u in (user_of(r) for r in rows) if u.path.startswith(path_prefix)]
+
+    def update(self, grant: Grant, account_id: str, name: str, new_name: str | None, new_path: str | None) -> None:
+        """Rename a user or move it to another path; everything naming it follows in the same transaction."""
+
+        def change(conn: Connection) -> None:
+            require_user(conn, account_id, name)
+            if new_path is not None:
+                conn.execute(update(schema.users).where(_user(account_id, name)).values(path=new_path))
+            if new_name is None or new_name == name:
+                return
+            if name_taken(conn, EntityKind.USER, account_id, new_name) and new_name.lower() != name.lower():
+                raise S3Error("EntityAlreadyExists", f"User with name {new_name} already exists.")
+            _rename_user(conn, account_id, name, new_name)
+
+        self._write(grant, account_id, change)
+
+    def delete(self, grant: Grant, account_id: str, name: str) -> None:
+        """Delete a user that has nothing attached; DeleteConflict naming what is left otherwise."""
+
+        def remove(conn: Connection) -> None:
+            require_user(conn, account_id, name)
+            _refuse_if_attached(conn, account_id, name)
+            conn.execute(schema.users.delete().where(_user(account_id, name)))
+
+        self._write(grant, account_id, remove)
+
+    def set_boundary(self, grant: Grant, account_id: str, name: str, boundary_arn: str | None) -> None:
+        """Set (a managed policy's ARN) or remove (None) the user's permissions boundary."""
+
+        def change(conn: Connection) -> None:
+            require_user(conn, account_id, name)
+            if boundary_arn is not None:
+                require_boundary_policy(conn, account_id, boundary_arn)
+            conn.execute(update(schema.users).where(_user(account_id, name)).values(boundary_arn=boundary_arn))
+
+        self._write(grant, account_id, change)
+
+
+def _user(account_id: str, name: str) -> ColumnElement[bool]:
+    t = schema.users
+    return (t.c.account_id == account_id) & (t.c.user_name == name)
+
+
+def _refuse_if_attached(conn: Connection, account_id: str, name: str) -> None:
+    k, i, a, m = schema.access_keys, schema.iam_inline_policies, schema.iam_attachments, schema.iam_group_members
+    checks = (
+        (select(k.c.access_key_id).where((k.c.account_id == account_id) & (k.c.user_name == name)), "must delete access keys first."),
+        (select(i.c.policy_name).where((i.c.account_id == account_id) & (i.c.principal_kind == "user") & (i.c.principal_name == name)),
+         "must delete policies first."),
+        (select(a.c.policy_arn).where((a.c.account_id == account_id) & (a.c.principal_kind == "user") & (a.c.principal_name == name)),
+         "must detach all policies first."),
+        (select(m.c.group_name).where((m.c.account_id == account_id) & (m.c.user_name == name)), "must remove user from group first."),
+    )
+    for query, why in checks:
+        if conn.execute(query.limit(1)).first() is not None:
+            raise S3Error("DeleteConflict", f"Cannot delete entity, {why}")
+
+
+def _rename_user(conn: Connection, account_id: str, name: str, new_name: str) -> None:
+    k, i, a, m = schema.access_keys, schema.iam_inline_policies, schema.iam_attachments, schema.iam_group_members
+    conn.execute(update(schema.users).where(_user(account_id, name)).values(user_name=new_name))
+    conn.execute(update(k).where((k.c.account_id == account_id) & (k.c.user_name == name)).values(user_name=new_name))
+    conn.execute(update(m).where((m.c.account_id == account_id) & (m.c.user_name == name)).values(user_name=new_name))
+    for t in (i, a):
+        conn.execute(update(t).where((t.c.account_id == account_id) & (t.c.principal_kind == "user") & (t.c.principal_name == name))
+                     .values(principal_name=new_name))
