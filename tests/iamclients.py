@@ -13,19 +13,39 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import MAIN_KEY, MAIN_SECRET, make_client, make_kms_client
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, make_kms_client
 
-__all__ = ["make_iam", "IamUserClients", "new_user", "doc", "allow", "deny", "code", "unique", "settle"]
+__all__ = ["iam_fixtures", "make_iam", "IamUserClients", "new_user", "doc", "allow", "deny", "code", "unique", "settle"]
 
 # The server caches a principal's resolved policies for a second (this test's own writes are seen at
 # once by the same gateway, but a test that needs another gateway's view waits this long).
 IDENTITY_TTL_SECONDS = 1.0
 
 
-def make_iam(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET) -> Any:
-    """A boto3 iam client for the server (IAM signs for us-east-1); no retries: a failure is the answer."""
-    return boto3.client("iam", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret,
-                        region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
+def make_iam(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET, *, validate: bool = True) -> Any:
+    """A boto3 iam client for the server (IAM signs for us-east-1); no retries: a failure is the answer.
+    ``validate=False`` sends what boto3 would refuse itself, so the server's own checks are tested."""
+    return boto3.client("iam", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1",
+                        config=Config(retries={"max_attempts": 1}, parameter_validation=validate))
+
+
+def iam_fixtures() -> tuple[Any, Any, Any]:
+    """Module fixtures ``iam`` (the main account root's client), ``raw`` (the same without boto3's own
+    parameter checks) and ``account_id`` (the main account's id); a test module binds them to those names."""
+
+    @pytest.fixture(scope="module")
+    def iam(server: ServerInfo) -> Any:
+        return make_iam(server.endpoint)
+
+    @pytest.fixture(scope="module")
+    def raw(server: ServerInfo) -> Any:
+        return make_iam(server.endpoint, validate=False)
+
+    @pytest.fixture(scope="module")
+    def account_id(iam: Any) -> str:
+        return str(iam.get_user()["User"]["Arn"].split(":")[4])
+
+    return iam, raw, account_id
 
 
 def unique(prefix: str) -> str:

@@ -180,6 +180,20 @@ class S3Request:
         if expected is not None and decoder.decoded_bytes != expected:
             raise S3Error("IncompleteBody")
 
+    async def read_unauthenticated(self, max_bytes: int, error_code: str) -> bytes:
+        """The whole (small) body of a JSON or query protocol request, read before authentication (the
+        signature covers its hash): at most max_bytes, declared or sent, else ``error_code``."""
+        too_big = S3Error(error_code, f"The request body exceeds {max_bytes} bytes.")
+        declared = self.content_length
+        if declared is not None and declared > max_bytes:
+            raise too_big
+        buf = bytearray()
+        async for piece in self.body():
+            buf += piece
+            if len(buf) > max_bytes:
+                raise too_big
+        return bytes(buf)
+
     async def read_body(self, max_bytes: int) -> bytes:
         """The whole (small) payload, at most max_bytes; the signed payload hash is verified here."""
         buf = bytearray()

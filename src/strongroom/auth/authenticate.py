@@ -115,6 +115,7 @@ async def authenticate(
     signing_key = _signing_key(key.secret, auth.scope.date, auth.scope.region, auth.scope.service)
     if not sigv4.signatures_equal(sigv4.compute_signature(signing_key, to_sign), auth.signature):
         raise S3Error("SignatureDoesNotMatch", extra={"AWSAccessKeyId": auth.scope.access_key, "StringToSign": to_sign})
+    await credentials.note_use(auth.scope.access_key, auth.scope.service, auth.scope.region)
     return replace(_payload(key.principal, payload_hash, signing_key, auth), signed_at=auth.amz_date)
 
 
@@ -155,6 +156,7 @@ async def _authenticate_v2(
     if not any(matches):
         shown = candidates[0].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         raise S3Error("SignatureDoesNotMatch", extra={"AWSAccessKeyId": auth.access_key, "StringToSign": shown})
+    await credentials.note_use(auth.access_key, "s3", "")  # SigV2 names no region
     return _v2_payload(key.principal, headers.get("x-amz-content-sha256"))
 
 

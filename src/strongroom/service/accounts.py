@@ -9,7 +9,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, select, update
 from sqlalchemy.exc import IntegrityError as DbIntegrityError
 
 from .. import clock
@@ -187,6 +187,12 @@ class Accounts:
         secret = self._root.open(row.secret_sealed, secret_context(access_key_id)).decode()
         principal = Principal(account, row.user_name, access_key_id, row.path or "/", row.user_id)
         return AccessKey(access_key_id, secret, principal, row.status)
+
+    async def note_use(self, access_key_id: str, service: str, region: str) -> None:
+        """Record that a key just signed a request for ``service`` in ``region`` (GetAccessKeyLastUsed)."""
+        k = schema.access_keys
+        values = {"last_used": clock.now_seconds(), "last_used_service": service[:32], "last_used_region": region[:32]}
+        await self._meta.write(lambda c: c.execute(update(k).where(k.c.access_key_id == access_key_id).values(**values)))
 
     async def lookup(self, access_key_id: str) -> AccessKey:
         """The key, its secret and principal; InvalidAccessKeyId if unknown or inactive."""

@@ -34,18 +34,6 @@ def is_iam_request(req: S3Request) -> bool:
     return req.method == "POST" and req.raw_path == b"/" and bool(_IAM_SCOPE.search(req.headers.get("authorization", "")))
 
 
-async def _read_capped(req: S3Request) -> bytes:
-    declared = req.content_length
-    if declared is not None and declared > IAM_REQUEST_MAX_BYTES:
-        raise S3Error("ValidationError", f"The request body exceeds {IAM_REQUEST_MAX_BYTES} bytes.")
-    buf = bytearray()
-    async for piece in req.body():
-        buf += piece
-        if len(buf) > IAM_REQUEST_MAX_BYTES:
-            raise S3Error("ValidationError", f"The request body exceeds {IAM_REQUEST_MAX_BYTES} bytes.")
-    return bytes(buf)
-
-
 def _form(req: S3Request, body: bytes) -> dict[str, str]:
     """Query-string and body parameters (the first value of a name wins)."""
     try:
@@ -60,7 +48,7 @@ def _form(req: S3Request, body: bytes) -> dict[str, str]:
 
 async def handle_iam(req: S3Request, services: Services) -> Response:
     """Authenticate (SigV4, service iam), find the Action's row, run its handler, render XML."""
-    body = await _read_capped(req)  # before authentication: the signature covers its hash
+    body = await req.read_unauthenticated(IAM_REQUEST_MAX_BYTES, "ValidationError")  # before authentication: the signature covers its hash
     body_sha256 = hashlib.sha256(body).hexdigest()
     auth = await req.authenticate(services.credentials, service="iam", body_sha256_hex=body_sha256)
     if auth.principal is None:

@@ -32,18 +32,6 @@ def is_kms_request(req: S3Request) -> bool:
     return req.method == "POST" and req.raw_path == b"/" and req.headers.get("x-amz-target", "").startswith(TARGET_PREFIX)
 
 
-async def _read_capped(req: S3Request) -> bytes:
-    declared = req.content_length
-    if declared is not None and declared > KMS_REQUEST_MAX_BYTES:
-        raise S3Error("ValidationException", f"The request body exceeds {KMS_REQUEST_MAX_BYTES} bytes.")
-    buf = bytearray()
-    async for piece in req.body():
-        buf += piece
-        if len(buf) > KMS_REQUEST_MAX_BYTES:
-            raise S3Error("ValidationException", f"The request body exceeds {KMS_REQUEST_MAX_BYTES} bytes.")
-    return bytes(buf)
-
-
 def _parse(body: bytes) -> Params:
     if not body.strip():
         return Params({})
@@ -76,7 +64,7 @@ async def _dispatch(req: S3Request, services: Services, call: KmsApiCall) -> Res
     name = req.headers["x-amz-target"].removeprefix(TARGET_PREFIX)
     operation = KMS_OPERATIONS.get(name)
     call.operation = operation.name if operation is not None else None
-    body = call.body = await _read_capped(req)  # before authentication: the signature covers its hash
+    body = call.body = await req.read_unauthenticated(KMS_REQUEST_MAX_BYTES, "ValidationException")  # before authentication: the signature covers its hash
     body_sha256 = hashlib.sha256(body).hexdigest()
     auth = await req.authenticate(services.credentials, service="kms", body_sha256_hex=body_sha256)
     if auth.principal is None:

@@ -101,13 +101,6 @@ class IamKeys(IamStoreBase):
 
         self._write(grant, account_id, run)
 
-    def note_use(self, key_id: str, service: str, region: str) -> None:
-        """Record that the key just signed a request (the caller rate-limits this)."""
-        k = schema.access_keys
-        self._meta.write_sync(lambda c: c.execute(
-            update(k).where(k.c.access_key_id == key_id).values(last_used=clock.now_seconds(), last_used_service=service, last_used_region=region)
-        ))
-
 
 def _owner(account_id: str, user_name: str | None) -> ColumnElement[bool]:
     k = schema.access_keys
