@@ -1,7 +1,8 @@
 """KMS key policies through boto3's kms client: the default policy, Get/Put/ListKeyPolicies and their
 errors, the lockout safety check, CreateKey's Policy, and every key use decided by the key policy:
 explicit denies, conditions (kms:EncryptionContext:*, kms:CallerAccount), users of an account and
-cross-account use of a key ARN. Includes the key policies of the seeds (000 and 004)."""
+cross-account use of a key ARN. Users of the account reach a key through its root statement only as far
+as their identity policies allow. Includes the key policies of the seeds (000 and 004)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from conftest import ServerInfo
+from iamclients import make_iam
 from keypolicies import account_fixtures, code, message, policy, root
 from kms.test_kms_api import make_kms
 
@@ -26,12 +28,16 @@ def key(kms) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     return kms.create_key(Description="key policy test")["KeyMetadata"]  # type: ignore[no-any-return]
 
 
-def _user(server: ServerInfo, account: str = "main") -> tuple[str, Any]:
-    """A new user of an account with an access key, and a kms client signing as it."""
+def _user(server: ServerInfo, account: str = "main", identity_actions: list[str] | None = None) -> tuple[str, Any]:
+    """A new user of an account with an access key, and a kms client signing as it; ``identity_actions``:
+    what its identity policy (an inline user policy) allows on every key."""
     name = f"u{uuid.uuid4().hex[:10]}"
     access, secret = f"AKIA{uuid.uuid4().hex[:16].upper()}", uuid.uuid4().hex + uuid.uuid4().hex[:8]
     server.cli("admin", "user", "add", account, name)
     server.cli("admin", "key", "create", account, "--user", name, "--access-key", access, "--secret-key", secret)
+    if identity_actions:
+        make_iam(server.endpoint).put_user_policy(UserName=name, PolicyName="kms", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": identity_actions, "Resource": "*"}]}))
     return name, make_kms(server.endpoint, access, secret)
 
 
@@ -260,8 +266,13 @@ def test_deny_unless_encryption_context_and_context_keys(kms, key, main_account)
         assert "explicit deny" in message(exc)
 
 
-def test_users_of_the_account_are_allowed_by_the_root_statement(server, kms, key, main_account) -> None:  # type: ignore[no-untyped-def]
-    name, user = _user(server)
+def test_the_root_statement_lets_users_in_as_far_as_their_identity_policies_allow(server, kms, key, main_account) -> None:  # type: ignore[no-untyped-def]
+    _, bare = _user(server)
+    with pytest.raises(ClientError) as exc:  # the root statement delegates to the account's IAM policies: none allow
+        bare.encrypt(KeyId=key["KeyId"], Plaintext=b"user data")
+    assert code(exc) == ("AccessDeniedException", 400)
+    assert "no identity-based policy allows the kms:Encrypt action" in message(exc)
+    name, user = _user(server, identity_actions=["kms:Encrypt", "kms:Decrypt"])
     blob = user.encrypt(KeyId=key["KeyId"], Plaintext=b"user data")["CiphertextBlob"]
     assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"user data"
     # A Deny naming one user leaves the root and other users alone.
@@ -276,7 +287,7 @@ def test_users_of_the_account_are_allowed_by_the_root_statement(server, kms, key
 
 
 def test_policy_variables_and_principal_arn_conditions(server, kms, key, main_account) -> None:  # type: ignore[no-untyped-def]
-    name, user = _user(server)
+    name, user = _user(server, identity_actions=["kms:Encrypt"])
     kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=policy(root(main_account, ADMIN_ACTIONS), {
         "Sid": "OwnContextOnly", "Effect": "Allow", "Principal": {"AWS": main_account}, "Action": "kms:Encrypt", "Resource": "*",
         "Condition": {"StringEquals": {"kms:EncryptionContext:owner": "${aws:username}"},

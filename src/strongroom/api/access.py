@@ -1,7 +1,7 @@
 """S3 authorisation: the one evaluation (policy/evaluate.py) fed with what bears on an S3 request.
 
-The caller's identity side (today: an account's principals hold every right of their account; IAM
-identities come with issue 5), the bucket's policy, its ACLs when Object Ownership enables them, Block
+The caller's identity side (an account's root holds every right of its account; a user its identity
+policies within its permissions boundary: service/iam/identity.py), the bucket's policy, its ACLs when Object Ownership enables them, Block
 Public Access (RestrictPublicBuckets, IgnorePublicAcls) and the request's condition keys. Every lookup
 here is read-only and happens before any state changes (invariant 7).
 
@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 from .. import clock
 from ..errors import S3Error
 from ..grant import Grant
-from ..policy import ACCOUNT_PRINCIPAL, ANONYMOUS, Caller, Policy, PolicySet, authorize, decide
+from ..policy import ANONYMOUS, Caller, Policy, PolicySet, authorize, decide
 from ..policy import RequestContext as PolicyRequest
 from ..policy.public import is_public
 from ..service.access_controls import (
@@ -279,7 +279,8 @@ async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucke
             resource_owner = object_owner
             policy = _deny_only(policy) if policy is not None else None
     request = PolicyRequest(action, resource, caller, resource_owner, keys)
-    policies = PolicySet(resource=(policy,) if policy is not None else (), identity=(ACCOUNT_PRINCIPAL,) if principal is not None else ())
+    identity = await ctx.caller_identity()
+    policies = PolicySet(resource=(policy,) if policy is not None else (), identity=identity.identity, boundaries=identity.boundaries)
     if action in ACL_ACTIONS and decide(request, policies).effect == "ImplicitDeny":
         if acls_count:
             ignore_public = blocks is not None and blocks.ignore_public_acls

@@ -18,13 +18,13 @@ from ..kms.audited import KmsAudit
 from ..kms.builtin import BuiltinKms
 from ..kms.caller import KmsCaller, s3_via_service
 from ..kms.key_policy import S3_CALLER
-from ..policy import ACCOUNT_PRINCIPAL, PolicySet, authorize
+from ..policy import PolicySet, authorize
 from ..policy import RequestContext as PolicyRequest
 from ..service.access_points import AccessPoints
 from ..service.account_configs import AccountConfigs
 from ..service.accounts import Accounts
 from ..service.buckets import Buckets
-from ..service.iam import Iam
+from ..service.iam import Iam, Identity
 from ..service.listing import Listing
 from ..service.model import Bucket, ObjectVersion, Principal, SseMode
 from ..service.multipart import Uploads
@@ -95,18 +95,27 @@ class RequestContext:
     def uploads(self) -> Uploads:
         return self.services.uploads
 
-    def _name_kms_caller(self) -> None:
-        """KMS keys S3 uses for this request are used for its caller, via S3 (their key policies decide)."""
-        caller = caller_of(self.principal)
-        S3_CALLER.set(KmsCaller(caller.arn, caller.account, via_service=s3_via_service(self.services.settings.region)))
+    async def caller_identity(self) -> Identity:
+        """The caller's identity policies and boundary (cached per principal for a second)."""
+        return await self.services.iam.identities.of(self.principal)
 
-    def authorize_service(self, req: S3Request) -> Grant:
-        """Authorise a service-level operation (ListBuckets, CreateBucket): an account's principals only."""
+    async def _name_kms_caller(self) -> None:
+        """KMS keys S3 uses for this request are used for its caller, via S3 (their key policies and the
+        caller's identity policies decide)."""
+        caller = caller_of(self.principal)
+        identity = await self.caller_identity()
+        via = s3_via_service(self.services.settings.region)
+        S3_CALLER.set(KmsCaller(caller.arn, caller.account, via_service=via, identity=identity.identity, boundaries=identity.boundaries))
+
+    async def authorize_service(self, req: S3Request) -> Grant:
+        """Authorise a service-level operation (ListBuckets, CreateBucket): an account's principals, as
+        far as their identity policies allow."""
         resource = f"arn:aws:s3:::{req.bucket}" if req.bucket else "*"
         caller = caller_of(self.principal)
-        policies = PolicySet(identity=(ACCOUNT_PRINCIPAL,) if self.principal is not None else ())
+        identity = await self.caller_identity()
+        policies = PolicySet(identity=identity.identity, boundaries=identity.boundaries)
         grant = authorize(PolicyRequest(self.operation.action(req), resource, caller, None), policies)
-        self._name_kms_caller()
+        await self._name_kms_caller()
         return grant
 
     async def authorize_bucket(self, req: S3Request) -> tuple[Grant, Bucket]:
@@ -118,7 +127,7 @@ class RequestContext:
             raise S3Error("NoSuchBucket", resource=req.bucket, extra={"BucketName": req.bucket})
         _check_expected_owner(req.headers.get("x-amz-expected-bucket-owner"), bucket)
         grant = await authorize_s3(self, req, bucket, req.key, self.operation.action(req))
-        self._name_kms_caller()
+        await self._name_kms_caller()
         return grant, bucket
 
     async def authorize_object_read(self, req: S3Request, key: str, version_id: str | None) -> tuple[Bucket, ObjectVersion]:

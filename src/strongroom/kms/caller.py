@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..policy import Policy
+
 __all__ = ["KmsCaller", "s3_via_service"]
 
 
@@ -21,6 +23,10 @@ class KmsCaller:
     source_ip: str | None = None
     request_id: str | None = None
     user_agent: str | None = None  # for audit events only
+    # The caller's identity-based policies and permissions boundary (service/iam/identity.py); None:
+    # every right of its account (an account's root).
+    identity: tuple[Policy, ...] | None = None
+    boundaries: tuple[Policy, ...] | None = None
 
 
 def s3_via_service(region: str) -> str:

@@ -3,8 +3,8 @@
 A key's policy is the ``policy`` column of its row; None means the default key policy, written out as
 AWS writes it (the account's root may do kms:*: "let the account's IAM policies decide"). Only the key
 policy can open a key (``resource_policy_required``): without a statement allowing the caller or its
-account, even the owner account is refused. Until IAM users and their policies exist (issue 5) an
-account's principals hold every right of their account, so the root statement lets them all in.
+account, even the owner account is refused. A statement naming the account's root delegates to the
+account: its root gets in, its users as far as their identity policies allow (service/iam/identity.py).
 
 The KMS API evaluates the policy for its caller (api/kms/context.py). S3 uses a key for its caller
 with kms:ViaService set: generating a data key (the built-in KMS's ``wrap``: kms:GenerateDataKey, also
@@ -123,16 +123,23 @@ def clock_iso(seconds: float) -> str:
     return datetime.fromtimestamp(int(seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def key_policy_set(policy: Policy, context: RequestContext) -> PolicySet:
+def key_policy_set(
+    policy: Policy, context: RequestContext, identity: tuple[Policy, ...] | None = None, boundaries: tuple[Policy, ...] | None = None
+) -> PolicySet:
     """The policies one key use is evaluated against: the key policy (required), and the caller's
-    identity, which for now is every right of its account (IAM policies arrive with issue 5)."""
-    identity = (ACCOUNT_PRINCIPAL,) if context.caller.account is not None else ()
-    return PolicySet(resource=(policy,), identity=identity, resource_policy_required=True)
+    identity policies and boundary. ``identity`` None stands for every right of the caller's account
+    (its root; or a question about the key policy alone, such as the lockout check). A statement naming
+    the account's root lets a user in only as far as its identity policies allow, as AWS delegates."""
+    if identity is None:
+        identity = (ACCOUNT_PRINCIPAL,) if context.caller.account is not None else ()
+    return PolicySet(resource=(policy,), identity=identity, boundaries=boundaries, resource_policy_required=True)
 
 
-def decide_key_use(policy: Policy, context: RequestContext) -> Decision:
-    """The key policy's decision on one key use."""
-    return decide(context, key_policy_set(policy, context))
+def decide_key_use(
+    policy: Policy, context: RequestContext, identity: tuple[Policy, ...] | None = None, boundaries: tuple[Policy, ...] | None = None
+) -> Decision:
+    """The key policy's decision on one key use (with the caller's identity policies, when given)."""
+    return decide(context, key_policy_set(policy, context, identity, boundaries))
 
 
 _parsed: OrderedDict[str, Policy] = OrderedDict()
@@ -213,6 +220,6 @@ class KeyPolicies:
             return  # not a key of the built-in KMS: its own service decides
         account, key_id = named.groups()
         context = key_use_context(caller, key_arn, account, action, encryption_context)
-        decision = decide_key_use(self.policy(key_id, account), context)
+        decision = decide_key_use(self.policy(key_id, account), context, caller.identity, caller.boundaries)
         if not decision.allowed:
             raise S3Error("AccessDenied", decision.reason)

@@ -6,7 +6,7 @@ SDKs pointed at a custom endpoint put the account id in front of its host name a
 header, whatever its host, so it never reaches the S3 router (which would read the account id as a
 virtual-host bucket). Requests are signed for service ``s3``, as SDKs sign them.
 
-An account's principals may manage its settings (identity policies arrive with IAM users); a request
+An account's root may manage its settings, its users as far as their identity policies allow; a request
 naming another account is refused with AccessDenied, never answered with that account's settings.
 """
 
@@ -16,7 +16,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from ...errors import S3Error
-from ...policy import ACCOUNT_PRINCIPAL, PolicySet, authorize
+from ...policy import PolicySet, authorize
 from ...policy import RequestContext as PolicyRequest
 from ..access import caller_of
 from ..context import Services
@@ -76,5 +76,7 @@ async def handle_control(req: S3Request, services: Services) -> Response:
     account_id = req.headers[ACCOUNT_HEADER].strip()
     if principal is None or principal.account.account_id != account_id:
         raise S3Error("AccessDenied", "Account settings are managed by the account's own principals.")
-    grant = authorize(PolicyRequest(action, "*", caller_of(principal), account_id), PolicySet(identity=(ACCOUNT_PRINCIPAL,)))
+    identity = await services.iam.identities.of(principal)
+    policies = PolicySet(identity=identity.identity, boundaries=identity.boundaries)
+    grant = authorize(PolicyRequest(action, "*", caller_of(principal), account_id), policies)
     return await handler(ControlCall(req, services, grant, account_id, match.groupdict()))

@@ -19,7 +19,8 @@ from ...grant import Grant
 from ...kms.builtin import BuiltinKms, KmsError, KmsKey
 from ...kms.caller import KmsCaller
 from ...kms.key_policy import key_policy_set, key_use_context
-from ...policy import ACCOUNT_PRINCIPAL, Caller, Policy, PolicySet, RequestContext, authorize
+from ...policy import Caller, Policy, PolicySet, RequestContext, authorize
+from ...service.iam import ROOT_IDENTITY, Identity
 from ...service.model import Principal
 
 __all__ = ["KmsContext", "CROSS_ACCOUNT_ACTIONS"]
@@ -43,6 +44,7 @@ class KmsContext:
     principal: Principal
     action: str
     source_ip: str | None = None
+    identity: Identity = ROOT_IDENTITY  # the caller's identity policies (service/iam/identity.py)
     _policies: dict[str, Policy] = field(default_factory=dict)  # key id -> its policy, read with the key
 
     @property
@@ -53,7 +55,8 @@ class KmsContext:
     @property
     def caller(self) -> KmsCaller:
         """The caller as key policies see it."""
-        return KmsCaller(self.principal.arn, self.account_id, source_ip=self.source_ip)
+        return KmsCaller(self.principal.arn, self.account_id, source_ip=self.source_ip,
+                         identity=self.identity.identity, boundaries=self.identity.boundaries)
 
     def key_context(self, key: KmsKey, action: str, encryption_context: Mapping[str, str] | None = None) -> RequestContext:
         """The request context of ``action`` on ``key`` by this caller (for PutKeyPolicy's lockout check too)."""
@@ -66,12 +69,14 @@ class KmsContext:
         if key is None:
             caller = Caller(arn=self.principal.arn, account=self.account_id)
             context = RequestContext(action, "*", caller, None)
-            return authorize(context, PolicySet(identity=(ACCOUNT_PRINCIPAL,)), error="AccessDeniedException", explain=True)
+            policies = PolicySet(identity=self.identity.identity, boundaries=self.identity.boundaries)
+            return authorize(context, policies, error="AccessDeniedException", explain=True)
         if key.account_id != self.account_id and action not in CROSS_ACCOUNT_ACTIONS:
             raise S3Error("AccessDeniedException", f"{action} cannot be used on a KMS key of another account ({key.arn}).")
         policy = self._policies[key.key_id]  # read by resolve / key_of_ciphertext
         context = self.key_context(key, action, encryption_context)
-        return authorize(context, key_policy_set(policy, context), error="AccessDeniedException", explain=True)
+        policies = key_policy_set(policy, context, self.identity.identity, self.identity.boundaries)
+        return authorize(context, policies, error="AccessDeniedException", explain=True)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         """Run a blocking KMS call on a worker thread (invariant 8); its KmsError becomes the client's error."""

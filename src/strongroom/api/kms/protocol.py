@@ -73,7 +73,8 @@ async def _dispatch(req: S3Request, services: Services, call: KmsApiCall) -> Res
         raise S3Error("InvalidSignatureException", "The request body does not match the signed payload hash.")
     if operation is None:
         raise S3Error("UnknownOperationException", f"Unknown operation {name}")
-    ctx = KmsContext(services.kms, auth.principal, operation.action)
+    identity = await services.iam.identities.of(auth.principal)
+    ctx = KmsContext(services.kms, auth.principal, operation.action, identity=identity)
     result = call.result = await operation.handler(_parse(body), ctx)
     payload = json.dumps(result).encode() if result is not None else b""
     return Response(200, {"content-type": CONTENT_TYPE, "x-amzn-requestid": req.request_id}, payload)

@@ -36,7 +36,7 @@ async def create_bucket(req: S3Request, ctx: RequestContext) -> Response:
         raise S3Error("InvalidLocationConstraint", "The specified location-constraint is not valid")
     ownership = ObjectOwnership.parse(req.headers.get("x-amz-object-ownership", settings.new_bucket_object_ownership))
     configs = new_bucket_configs(settings.new_bucket_block_public_access, ownership)
-    grant = ctx.authorize_service(req)
+    grant = await ctx.authorize_service(req)
     account_blocks = PublicAccessBlock.from_json(await ctx.services.account_configs.cached(grant.account_id, PUBLIC_ACCESS_BLOCK_KIND))
     blocks_public_acls = settings.new_bucket_block_public_access or (account_blocks is not None and account_blocks.block_public_acls)
     configs.update(await new_bucket_acl(req, ctx, grant.account_id, ownership, blocks_public_acls))

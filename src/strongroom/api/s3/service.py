@@ -42,7 +42,7 @@ async def list_buckets(req: S3Request, ctx: RequestContext) -> Response:
     prefix = req.query_value("prefix") or ""
     after = _after(req)
     region = req.query_value("bucket-region")
-    grant = ctx.authorize_service(req)
+    grant = await ctx.authorize_service(req)
     buckets = await ctx.buckets.list_owned(grant, prefix=prefix, after=after, limit=None if limit is None else limit + 1)
     if region:
         buckets = [b for b in buckets if b.region == region]
