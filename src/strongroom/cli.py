@@ -254,7 +254,7 @@ def dev_cert(directory: Path, force: bool) -> None:
 
 @main.group()
 def admin() -> None:
-    """Manage accounts, users and access keys (works on the data dir directly)."""
+    """Manage accounts, users, access keys, groups, policies and roles (works on the data dir directly)."""
 
 
 def _runtime(ctx: click.Context) -> Any:
@@ -305,13 +305,22 @@ def user() -> None:
 @user.command("add")
 @click.argument("account_name")
 @click.argument("user_name")
+@click.option("--path", default="/", show_default=True, help="The user's IAM path (part of its ARN).")
 @click.pass_context
-def user_add(ctx: click.Context, account_name: str, user_name: str) -> None:
-    """Add a user to an account."""
+def user_add(ctx: click.Context, account_name: str, user_name: str, path: str) -> None:
+    """Add a user to an account (an IAM user: it may do what its identity policies allow); prints its ARN."""
+    from .errors import S3Error
+    from .grant import Grant
+    from .service.iam.names import check_name, check_path
+
     runtime = _runtime(ctx)
     acct = _account(runtime, account_name)
-    runtime.services.accounts.create_user_sync(acct, user_name)
-    click.echo(f"arn:aws:iam::{acct.account_id}:user/{user_name}")
+    try:
+        check_name("user", user_name, "userName")
+        created = runtime.services.iam.users.create(Grant.for_worker("iam-cli", acct.account_id), acct.account_id, user_name, check_path(path))
+    except S3Error as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    click.echo(created.arn)
 
 
 @admin.group()
@@ -418,11 +427,13 @@ def _print(as_json: bool, data: dict[str, str]) -> None:
 
 
 def _register_subcommands() -> None:
+    from .cli_iam import register_iam_commands
     from .cli_kms import kms
     from .cli_policy import policy
 
     main.add_command(kms)
     main.add_command(policy)
+    register_iam_commands(admin, user, key)
 
 
 _register_subcommands()

@@ -1,4 +1,4 @@
-"""Accounts, users and access keys: create them, look a caller's key up.
+"""Accounts and access keys: create them, look a caller's key up (IAM users: service/iam/).
 
 Secrets are sealed by the root key in the metadata: SigV4 needs the secret itself to recompute HMACs.
 """
@@ -108,25 +108,6 @@ class Accounts:
         """An account by canonical user id (ACL grantees name accounts so)."""
         t = schema.accounts
         return self._meta.read_sync(lambda c: _account(c.execute(select(t).where(t.c.canonical_id == canonical_id)).first()))
-
-    # -- users ---------------------------------------------------------------------------------
-    def create_user_sync(self, account: Account, user_name: str) -> None:
-        """Add an IAM-style user to an account."""
-
-        def insert(conn: Connection) -> None:
-            conn.execute(
-                schema.users.insert().values(
-                    account_id=account.account_id,
-                    user_name=user_name,
-                    user_id="AIDA" + "".join(secrets.choice(_ACCESS_KEY_ALPHABET) for _ in range(17)),
-                    created=clock.now_seconds(),
-                )
-            )
-
-        try:
-            self._meta.write_sync(insert)
-        except DbIntegrityError as exc:
-            raise AccountExists(user_name) from exc
 
     # -- access keys ---------------------------------------------------------------------------
     def create_key_sync(
