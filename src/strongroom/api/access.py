@@ -1,8 +1,8 @@
 """S3 authorisation: the one evaluation (policy/evaluate.py) fed with what bears on an S3 request.
 
 The caller's identity side (an account's root holds every right of its account; a user its identity
-policies within its permissions boundary: service/iam/identity.py), the bucket's policy, its ACLs when Object Ownership enables them, Block
-Public Access (RestrictPublicBuckets, IgnorePublicAcls) and the request's condition keys. Every lookup
+policies within its permissions boundary: service/iam/identity.py), the bucket's policy, its ACLs when
+Object Ownership enables them, Block Public Access (RestrictPublicBuckets, IgnorePublicAcls) and the request's condition keys. Every lookup
 here is read-only and happens before any state changes (invariant 7).
 
 Two AWS rules beyond the grammar: the bucket owner's root user may always read, replace or delete the
@@ -36,6 +36,7 @@ from ..service.access_controls import (
 )
 from ..service.access_points import AccessPoint, parse_access_point_policy
 from ..service.acl import ACL_ACTIONS, ACL_CONFIG_KIND, ACL_HEADER, Acl
+from ..service.iam import Identity
 from ..service.model import Bucket, Principal
 
 if TYPE_CHECKING:
@@ -189,7 +190,7 @@ async def public_access_block(ctx: RequestContext, bucket: Bucket) -> PublicAcce
     return account if own is None else own.union(account)
 
 
-def _authorize_access_point(point: AccessPoint, region: str, key: str | None, action: str, caller: Caller, signed: bool,
+def _authorize_access_point(point: AccessPoint, region: str, key: str | None, action: str, caller: Caller, identity: Identity,
                             keys: dict[str, str | list[str]]) -> None:
     """The access point's side of a request through it: its network origin, then its policy with the
     caller's identity (the bucket's side is decided after, by the same rules as a direct request)."""
@@ -198,7 +199,7 @@ def _authorize_access_point(point: AccessPoint, region: str, key: str | None, ac
     arn = point.arn(region)
     policy = _access_point_policy(point, region)
     request = PolicyRequest(action, arn + (f"/object/{key}" if key is not None else ""), caller, point.account_id, keys)
-    authorize(request, PolicySet(resource=(policy,) if policy is not None else (), identity=(ACCOUNT_PRINCIPAL,) if signed else ()))
+    authorize(request, PolicySet(resource=(policy,) if policy is not None else (), identity=identity.identity, boundaries=identity.boundaries))
 
 
 def _access_point_policy(point: AccessPoint, region: str) -> Policy | None:
@@ -253,11 +254,12 @@ async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucke
     resource = f"arn:aws:s3:::{bucket.name}" + (f"/{key}" if key is not None else "")
     keys = condition_keys(req, principal, settings.vpc_endpoint_networks, settings.vpc_networks) if req is not None else {}
     keys.update(extra_keys or {})
+    identity = await ctx.caller_identity()
     point = req.access_point if req is not None and req.access_point is not None and req.access_point.bucket == bucket.name and key == req.key else None
     if point is not None:
         keys.update({"s3:DataAccessPointArn": point.arn(settings.region), "s3:DataAccessPointAccount": point.account_id,
                      "s3:AccessPointNetworkOrigin": point.network_origin})
-        _authorize_access_point(point, settings.region, key, action, caller, principal is not None, keys)
+        _authorize_access_point(point, settings.region, key, action, caller, identity, keys)
     document = await ctx.buckets.cached_config(bucket.name, POLICY_KIND)
     policy = _bucket_policy(bucket, document)
     if document is not None and key is not None and action in _EXISTING_OBJECT_ACTIONS and "existingobjecttag" in document.lower():
@@ -279,7 +281,6 @@ async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucke
             resource_owner = object_owner
             policy = _deny_only(policy) if policy is not None else None
     request = PolicyRequest(action, resource, caller, resource_owner, keys)
-    identity = await ctx.caller_identity()
     policies = PolicySet(resource=(policy,) if policy is not None else (), identity=identity.identity, boundaries=identity.boundaries)
     if action in ACL_ACTIONS and decide(request, policies).effect == "ImplicitDeny":
         if acls_count:
