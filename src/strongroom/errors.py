@@ -129,6 +129,7 @@ ERROR_TABLE: Mapping[str, tuple[int, str]] = {
     "InvalidInput": (400, "The request was rejected because an invalid or out-of-range value was supplied for an input parameter."),
     "InvalidAction": (400, "The action or operation requested is invalid. Verify that the action is typed correctly."),
     "InvalidClientTokenId": (403, "The security token included in the request is invalid."),
+    "PackedPolicyTooLarge": (400, "The request was rejected because the total packed size of the session policies and session tags combined was too large."),
     "MissingAuthenticationToken": (403, "Request is missing Authentication Token"),
 }
 

@@ -70,7 +70,32 @@ def caller_of(principal: Principal | None) -> Caller:
     """The policy library's view of a verified caller."""
     if principal is None:
         return ANONYMOUS
-    return Caller(arn=principal.arn, account=principal.account.account_id, canonical_id=principal.account.canonical_id)
+    aliases = (principal.role_arn,) if principal.role_arn is not None else ()
+    return Caller(arn=principal.arn, account=principal.account.account_id, canonical_id=principal.account.canonical_id, aliases=aliases)
+
+
+def _principal_keys(principal: Principal) -> dict[str, str | list[str]]:
+    """aws:PrincipalType, aws:userid, aws:username, and for temporary credentials the session's keys."""
+    keys: dict[str, str | list[str]] = {}
+    session = principal.role_session
+    if session is not None:
+        keys["aws:PrincipalArn"] = principal.role_arn or principal.arn  # a session answers to its role's ARN
+        keys["aws:PrincipalType"] = "AssumedRole"
+        keys["aws:userid"] = f"{session.role_id}:{session.session_name}"
+        for tag_key, tag_value in session.tags:
+            keys[f"aws:PrincipalTag/{tag_key}"] = tag_value
+        if session.source_identity is not None:
+            keys["aws:SourceIdentity"] = session.source_identity
+    elif principal.user_name is None:
+        keys["aws:PrincipalType"] = "Account"
+        keys["aws:userid"] = principal.account.account_id
+    else:
+        keys["aws:PrincipalType"] = "User"
+        keys["aws:userid"] = principal.user_id or principal.user_name
+        keys["aws:username"] = principal.user_name
+    if principal.token_expires is not None:
+        keys["aws:MultiFactorAuthPresent"] = "false"  # present, and false, for temporary credentials without MFA
+    return keys
 
 
 def _network_of(address: str, networks: Mapping[str, str]) -> str | None:
@@ -146,10 +171,7 @@ def condition_keys(req: S3Request, principal: Principal | None, vpc_endpoints: M
     if principal is not None:
         keys["aws:PrincipalArn"] = principal.arn
         keys["aws:PrincipalAccount"] = principal.account.account_id
-        keys["aws:PrincipalType"] = "Account" if principal.user_name is None else "User"
-        keys["aws:userid"] = principal.account.account_id if principal.user_name is None else (principal.user_id or principal.user_name)
-        if principal.user_name is not None:
-            keys["aws:username"] = principal.user_name
+        keys.update(_principal_keys(principal))
     for header, key in (("referer", "aws:Referer"), ("user-agent", "aws:UserAgent")):
         if header in req.headers:
             keys[key] = req.headers[header]
@@ -199,7 +221,7 @@ def _authorize_access_point(point: AccessPoint, region: str, key: str | None, ac
     arn = point.arn(region)
     policy = _access_point_policy(point, region)
     request = PolicyRequest(action, arn + (f"/object/{key}" if key is not None else ""), caller, point.account_id, keys)
-    authorize(request, PolicySet(resource=(policy,) if policy is not None else (), identity=identity.identity, boundaries=identity.boundaries))
+    authorize(request, PolicySet(resource=(policy,) if policy is not None else (), identity=identity.identity, boundaries=identity.boundaries, session=identity.session))
 
 
 def _access_point_policy(point: AccessPoint, region: str) -> Policy | None:
@@ -281,7 +303,7 @@ async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucke
             resource_owner = object_owner
             policy = _deny_only(policy) if policy is not None else None
     request = PolicyRequest(action, resource, caller, resource_owner, keys)
-    policies = PolicySet(resource=(policy,) if policy is not None else (), identity=identity.identity, boundaries=identity.boundaries)
+    policies = PolicySet(resource=(policy,) if policy is not None else (), identity=identity.identity, boundaries=identity.boundaries, session=identity.session)
     if action in ACL_ACTIONS and decide(request, policies).effect == "ImplicitDeny":
         if acls_count:
             ignore_public = blocks is not None and blocks.ignore_public_acls

@@ -33,6 +33,7 @@ from .request import ClientDisconnected, S3Request
 from .response import Response
 from .router import route, split_host
 from .s3.cors import cors_response_headers
+from .sts import handle_sts, is_sts_request
 from .via_access_point import ALIAS_SUFFIX, through_access_point
 from .xml import render_xml
 
@@ -118,6 +119,9 @@ class S3App:
             if is_kms_request(req):  # before the S3 router: a POST to "/" is no S3 operation
                 protocol = Protocol.KMS
                 response = await handle_kms(req, self.services)
+            elif is_sts_request(req):  # STS speaks IAM's query protocol (and its error shape)
+                protocol = Protocol.IAM
+                response = await handle_sts(req, self.services)
             elif is_iam_request(req):  # before the S3 router too: POST "/" signed for the service iam
                 protocol = Protocol.IAM
                 response = await handle_iam(req, self.services)

@@ -105,7 +105,7 @@ class RequestContext:
         caller = caller_of(self.principal)
         identity = await self.caller_identity()
         via = s3_via_service(self.services.settings.region)
-        S3_CALLER.set(KmsCaller(caller.arn, caller.account, via_service=via, identity=identity.identity, boundaries=identity.boundaries))
+        S3_CALLER.set(KmsCaller(caller.arn, caller.account, via_service=via, identity=identity.identity, boundaries=identity.boundaries, session=identity.session))
 
     async def authorize_service(self, req: S3Request) -> Grant:
         """Authorise a service-level operation (ListBuckets, CreateBucket): an account's principals, as
@@ -113,7 +113,7 @@ class RequestContext:
         resource = f"arn:aws:s3:::{req.bucket}" if req.bucket else "*"
         caller = caller_of(self.principal)
         identity = await self.caller_identity()
-        policies = PolicySet(identity=identity.identity, boundaries=identity.boundaries)
+        policies = PolicySet(identity=identity.identity, boundaries=identity.boundaries, session=identity.session)
         grant = authorize(PolicyRequest(self.operation.action(req), resource, caller, None), policies)
         await self._name_kms_caller()
         return grant

@@ -16,6 +16,7 @@ from enum import Enum
 
 from .. import clock
 from ..errors import S3Error
+from ..service.accounts import AccessKey
 from ..service.model import Principal
 from . import sigv2, sigv4
 from .credentials import CredentialCache
@@ -109,14 +110,25 @@ async def authenticate(
     if auth.scope.service != service:
         raise S3Error("AuthorizationHeaderMalformed", f"The authorization header is malformed; incorrect service '{auth.scope.service}'. This endpoint belongs to '{service}'.")
     _check_time(auth)
-    key = await credentials.lookup(auth.scope.access_key)
+    key = await _key(credentials, auth.scope.access_key, headers, query)
     canonical = sigv4.canonical_request(method, raw_path, raw_query, raw_headers, auth.signed_headers, payload_hash, presigned=auth.presigned)
     to_sign = sigv4.string_to_sign(auth.amz_date_iso, auth.scope.scope, canonical)
     signing_key = _signing_key(key.secret, auth.scope.date, auth.scope.region, auth.scope.service)
     if not sigv4.signatures_equal(sigv4.compute_signature(signing_key, to_sign), auth.signature):
         raise S3Error("SignatureDoesNotMatch", extra={"AWSAccessKeyId": auth.scope.access_key, "StringToSign": to_sign})
-    await credentials.note_use(auth.scope.access_key, auth.scope.service, auth.scope.region)
+    if key.principal.token_expires is None:  # temporary keys have no stored last use
+        await credentials.note_use(auth.scope.access_key, auth.scope.service, auth.scope.region)
     return replace(_payload(key.principal, payload_hash, signing_key, auth), signed_at=auth.amz_date)
+
+
+async def _key(credentials: CredentialCache, access_key_id: str, headers: Mapping[str, str], query: Sequence[tuple[str, str]]) -> AccessKey:
+    """The signing key: a stored access key, or the temporary one an STS session token carries."""
+    token = headers.get("x-amz-security-token")
+    if token is None:
+        token = next((v for k, v in query if k == "X-Amz-Security-Token"), None)
+    if token is not None:
+        return await credentials.session(token, access_key_id)
+    return await credentials.lookup(access_key_id)
 
 
 def _is_sigv2(authorization: str | None, query: Sequence[tuple[str, str]]) -> bool:
@@ -149,14 +161,15 @@ async def _authenticate_v2(
         if clock.now_seconds() > int(auth.expires):
             expires_at = datetime.fromtimestamp(min(int(auth.expires), _LATEST_EPOCH_SECONDS), tz=UTC)
             raise S3Error("AccessDenied", "Request has expired", extra={"Expires": sigv4.format_amz_date(expires_at), "ServerTime": sigv4.format_amz_date(clock.now())})
-    key = await credentials.lookup(auth.access_key)
+    key = await _key(credentials, auth.access_key, headers, query)
     candidates = sigv2.strings_to_sign(method, raw_path, raw_query, raw_headers, virtual_host_bucket=virtual_host_bucket, expires=auth.expires)
     # Every candidate is compared (no short cut), each in constant time.
     matches = [sigv2.signatures_equal(sigv2.compute_signature(key.secret, c), auth.signature) for c in candidates]
     if not any(matches):
         shown = candidates[0].encode("utf-8", "surrogateescape").decode("utf-8", "replace")
         raise S3Error("SignatureDoesNotMatch", extra={"AWSAccessKeyId": auth.access_key, "StringToSign": shown})
-    await credentials.note_use(auth.access_key, "s3", "")  # SigV2 names no region
+    if key.principal.token_expires is None:
+        await credentials.note_use(auth.access_key, "s3", "")  # SigV2 names no region
     return _v2_payload(key.principal, headers.get("x-amz-content-sha256"))
 
 

@@ -27,6 +27,7 @@ class KmsCaller:
     # every right of its account (an account's root).
     identity: tuple[Policy, ...] | None = None
     boundaries: tuple[Policy, ...] | None = None
+    session: tuple[Policy, ...] | None = None  # an STS session's policies
 
 
 def s3_via_service(region: str) -> str:

@@ -124,7 +124,8 @@ def clock_iso(seconds: float) -> str:
 
 
 def key_policy_set(
-    policy: Policy, context: RequestContext, identity: tuple[Policy, ...] | None = None, boundaries: tuple[Policy, ...] | None = None
+    policy: Policy, context: RequestContext, identity: tuple[Policy, ...] | None = None, boundaries: tuple[Policy, ...] | None = None,
+    session: tuple[Policy, ...] | None = None,
 ) -> PolicySet:
     """The policies one key use is evaluated against: the key policy (required), and the caller's
     identity policies and boundary. ``identity`` None stands for every right of the caller's account
@@ -132,14 +133,15 @@ def key_policy_set(
     the account's root lets a user in only as far as its identity policies allow, as AWS delegates."""
     if identity is None:
         identity = (ACCOUNT_PRINCIPAL,) if context.caller.account is not None else ()
-    return PolicySet(resource=(policy,), identity=identity, boundaries=boundaries, resource_policy_required=True)
+    return PolicySet(resource=(policy,), identity=identity, boundaries=boundaries, session=session, resource_policy_required=True)
 
 
 def decide_key_use(
-    policy: Policy, context: RequestContext, identity: tuple[Policy, ...] | None = None, boundaries: tuple[Policy, ...] | None = None
+    policy: Policy, context: RequestContext, identity: tuple[Policy, ...] | None = None, boundaries: tuple[Policy, ...] | None = None,
+    session: tuple[Policy, ...] | None = None,
 ) -> Decision:
     """The key policy's decision on one key use (with the caller's identity policies, when given)."""
-    return decide(context, key_policy_set(policy, context, identity, boundaries))
+    return decide(context, key_policy_set(policy, context, identity, boundaries, session))
 
 
 _parsed: OrderedDict[str, Policy] = OrderedDict()
@@ -220,6 +222,6 @@ class KeyPolicies:
             return  # not a key of the built-in KMS: its own service decides
         account, key_id = named.groups()
         context = key_use_context(caller, key_arn, account, action, encryption_context)
-        decision = decide_key_use(self.policy(key_id, account), context, caller.identity, caller.boundaries)
+        decision = decide_key_use(self.policy(key_id, account), context, caller.identity, caller.boundaries, caller.session)
         if not decision.allowed:
             raise S3Error("AccessDenied", decision.reason)

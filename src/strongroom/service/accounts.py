@@ -60,6 +60,11 @@ class Accounts:
         self._meta = meta
         self._root = as_keyring(root_key)
 
+    @property
+    def root_keyring(self) -> RootKeyring:
+        """The root keyring (STS seals its session tokens with it)."""
+        return self._root
+
     # -- accounts ------------------------------------------------------------------------------
     def create_account_sync(self, name: str, account_id: str | None = None) -> Account:
         """Create an account with a fresh 12-digit id and canonical user id."""

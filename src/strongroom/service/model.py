@@ -17,6 +17,7 @@ __all__ = [
     "VersionId",
     "UploadId",
     "NULL_VERSION",
+    "RoleSession",
     "SseMode",
     "Account",
     "Principal",
@@ -59,18 +60,49 @@ class Account:
 
 
 @dataclass(frozen=True, slots=True)
+class RoleSession:
+    """An assumed role's session (STS AssumeRole): the role, the session's name and what it carries."""
+
+    role_name: str
+    role_path: str
+    role_id: str
+    session_name: str
+    policy: str | None = None  # the session policy document
+    policy_arns: tuple[str, ...] = ()  # managed session policies
+    tags: tuple[tuple[str, str], ...] = ()
+    source_identity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: an account's root or one of its users (None user = root)."""
+    """Who is calling: an account's root, one of its users, or a session of one of its roles.
+
+    ``user_name`` None and no ``role_session``: the account's root. ``token_expires`` is set for
+    temporary credentials (STS), which end then."""
 
     account: Account
     user_name: str | None
     access_key_id: str
     path: str = "/"  # the user's IAM path (part of its ARN)
     user_id: str | None = None  # the user's unique id (AIDA...): aws:userid
+    role_session: RoleSession | None = None
+    token_expires: float | None = None
+
+    @property
+    def is_root(self) -> bool:
+        return self.user_name is None and self.role_session is None
+
+    @property
+    def role_arn(self) -> str | None:
+        """The role a session belongs to (what aws:PrincipalArn names), or None."""
+        s = self.role_session
+        return None if s is None else f"arn:aws:iam::{self.account.account_id}:role{s.role_path}{s.role_name}"
 
     @property
     def arn(self) -> str:
         """The caller's ARN."""
+        if self.role_session is not None:
+            return f"arn:aws:sts::{self.account.account_id}:assumed-role/{self.role_session.role_name}/{self.role_session.session_name}"
         if self.user_name is None:
             return self.account.root_arn
         return f"arn:aws:iam::{self.account.account_id}:user{self.path}{self.user_name}"

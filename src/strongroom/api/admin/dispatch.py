@@ -38,6 +38,6 @@ async def handle_admin(req: S3Request, services: Services) -> Response:
     if not enabled(services):
         raise S3Error("AccessDenied", "This admin resource is turned off on this server.")
     principal = (await req.authenticate(services.credentials)).principal
-    if principal is None or principal.user_name is not None:
+    if principal is None or not principal.is_root:
         raise S3Error("AccessDenied", "Admin resources are for an account's root credentials.")
     return await handler(req, services)

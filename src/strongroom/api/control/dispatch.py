@@ -77,6 +77,6 @@ async def handle_control(req: S3Request, services: Services) -> Response:
     if principal is None or principal.account.account_id != account_id:
         raise S3Error("AccessDenied", "Account settings are managed by the account's own principals.")
     identity = await services.iam.identities.of(principal)
-    policies = PolicySet(identity=identity.identity, boundaries=identity.boundaries)
+    policies = PolicySet(identity=identity.identity, boundaries=identity.boundaries, session=identity.session)
     grant = authorize(PolicyRequest(action, "*", caller_of(principal), account_id), policies)
     return await handler(ControlCall(req, services, grant, account_id, match.groupdict()))

@@ -58,7 +58,7 @@ class IamContext:
         keys.update(extra_keys or {})
         identity = await self.iam.identities.of(self.principal)
         request = PolicyRequest(action or self.action, resource, caller_of(self.principal), self.account_id, keys)
-        return authorize(request, PolicySet(identity=identity.identity, boundaries=identity.boundaries), explain=True)
+        return authorize(request, PolicySet(identity=identity.identity, boundaries=identity.boundaries, session=identity.session), explain=True)
 
     def arn(self, kind: str, name: str, path: str = "/") -> str:
         """An IAM resource ARN of the caller's account."""
@@ -81,6 +81,8 @@ class IamContext:
     async def user_or_self(self, user_name: str | None) -> tuple[str | None, str]:
         """(user name, resource ARN) of a UserName parameter, or of the caller when absent (None: root)."""
         if user_name is None:
+            if self.principal.role_session is not None:
+                raise S3Error("ValidationError", "Must specify userName when calling with non-User credentials")
             user_name = self.principal.user_name
             if user_name is None:
                 return None, self.principal.account.root_arn

@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl
 
 from ...auth.authenticate import PayloadMode
 from ...errors import S3Error
+from ...service.model import Principal
 from ..context import Services
 from ..request import S3Request
 from ..response import Response
@@ -34,7 +35,7 @@ def is_iam_request(req: S3Request) -> bool:
     return req.method == "POST" and req.raw_path == b"/" and bool(_IAM_SCOPE.search(req.headers.get("authorization", "")))
 
 
-def _form(req: S3Request, body: bytes) -> dict[str, str]:
+def form_values(req: S3Request, body: bytes) -> dict[str, str]:
     """Query-string and body parameters (the first value of a name wins)."""
     try:
         pairs = [*req.query, *parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False, errors="strict")]
@@ -46,20 +47,26 @@ def _form(req: S3Request, body: bytes) -> dict[str, str]:
     return values
 
 
-async def handle_iam(req: S3Request, services: Services) -> Response:
-    """Authenticate (SigV4, service iam), find the Action's row, run its handler, render XML."""
-    body = await req.read_unauthenticated(IAM_REQUEST_MAX_BYTES, "ValidationError")  # before authentication: the signature covers its hash
+async def read_signed_form(req: S3Request, services: Services, service: str, max_bytes: int) -> tuple[Principal, dict[str, str]]:
+    """A query-protocol request's verified caller and parameters (IAM, STS): the (small, capped) body is
+    read before the signature is checked, since SDKs sign its hash without x-amz-content-sha256."""
+    body = await req.read_unauthenticated(max_bytes, "ValidationError")
     body_sha256 = hashlib.sha256(body).hexdigest()
-    auth = await req.authenticate(services.credentials, service="iam", body_sha256_hex=body_sha256)
+    auth = await req.authenticate(services.credentials, service=service, body_sha256_hex=body_sha256)
     if auth.principal is None:
         raise S3Error("MissingAuthenticationToken")
     if auth.payload is not PayloadMode.SIGNED or auth.payload_sha256_hex != body_sha256:
         raise S3Error("SignatureDoesNotMatch", "The request body does not match the signed payload hash.")
-    values = _form(req, body)
+    return auth.principal, form_values(req, body)
+
+
+async def handle_iam(req: S3Request, services: Services) -> Response:
+    """Authenticate (SigV4, service iam), find the Action's row, run its handler, render XML."""
+    principal, values = await read_signed_form(req, services, "iam", IAM_REQUEST_MAX_BYTES)
     name = values.get("Action", "")
     operation = IAM_OPERATIONS.get(name)
     if operation is None:
         raise S3Error("InvalidAction", f"Could not find operation {name} for version {values.get('Version', 'NO_VERSION_SPECIFIED')}")
-    ctx = IamContext(services, auth.principal, operation.action, req)
+    ctx = IamContext(services, principal, operation.action, req)
     result = await operation.handler(Params(values), ctx)
     return iam_response(name, result, req.request_id)

@@ -56,7 +56,7 @@ class KmsContext:
     def caller(self) -> KmsCaller:
         """The caller as key policies see it."""
         return KmsCaller(self.principal.arn, self.account_id, source_ip=self.source_ip,
-                         identity=self.identity.identity, boundaries=self.identity.boundaries)
+                         identity=self.identity.identity, boundaries=self.identity.boundaries, session=self.identity.session)
 
     def key_context(self, key: KmsKey, action: str, encryption_context: Mapping[str, str] | None = None) -> RequestContext:
         """The request context of ``action`` on ``key`` by this caller (for PutKeyPolicy's lockout check too)."""
@@ -69,13 +69,13 @@ class KmsContext:
         if key is None:
             caller = Caller(arn=self.principal.arn, account=self.account_id)
             context = RequestContext(action, "*", caller, None)
-            policies = PolicySet(identity=self.identity.identity, boundaries=self.identity.boundaries)
+            policies = PolicySet(identity=self.identity.identity, boundaries=self.identity.boundaries, session=self.identity.session)
             return authorize(context, policies, error="AccessDeniedException", explain=True)
         if key.account_id != self.account_id and action not in CROSS_ACCOUNT_ACTIONS:
             raise S3Error("AccessDeniedException", f"{action} cannot be used on a KMS key of another account ({key.arn}).")
         policy = self._policies[key.key_id]  # read by resolve / key_of_ciphertext
         context = self.key_context(key, action, encryption_context)
-        policies = key_policy_set(policy, context, self.identity.identity, self.identity.boundaries)
+        policies = key_policy_set(policy, context, self.identity.identity, self.identity.boundaries, self.identity.session)
         return authorize(context, policies, error="AccessDeniedException", explain=True)
 
     async def run(self, fn: Callable[..., T], *args: object) -> T:

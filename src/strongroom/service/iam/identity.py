@@ -39,6 +39,7 @@ class Identity:
 
     identity: tuple[Policy, ...]
     boundaries: tuple[Policy, ...] | None = None
+    session: tuple[Policy, ...] | None = None  # an STS session's policies: they cap the role's (None: none given)
 
 
 ROOT_IDENTITY = Identity((ACCOUNT_PRINCIPAL,))
@@ -156,6 +157,8 @@ class IdentityPolicies:
         """The caller's identity side: none for anonymous, every right for an account's root."""
         if principal is None:
             return NO_IDENTITY
+        if principal.role_session is not None:
+            return await self._meta.read(lambda c: self._session_identity(c, principal))
         if principal.user_name is None:
             return ROOT_IDENTITY
         key = (principal.account.account_id, EntityKind.USER.value, principal.user_name)
@@ -164,6 +167,24 @@ class IdentityPolicies:
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
         return await self._meta.read(lambda c: self._resolve_in(c, principal))
+
+    def _session_identity(self, conn: Connection, principal: Principal) -> Identity:
+        """A role session: the role's policies and boundary, capped by the session's policies."""
+        session = principal.role_session
+        assert session is not None
+        account_id = principal.account.account_id
+        key = (account_id, EntityKind.ROLE.value, session.role_name)
+        with self._lock:
+            hit = self._cache.get(key)
+        role = hit[1] if hit is not None and hit[0] > time.monotonic() else load_identity(conn, account_id, EntityKind.ROLE, session.role_name)
+        with self._lock:
+            self._cache[key] = (time.monotonic() + self._ttl, role)
+        if session.policy is None and not session.policy_arns:
+            return role
+        policies = [_parse(f"session policy of {principal.arn}", session.policy)] if session.policy is not None else []
+        managed = _managed(conn, account_id, list(session.policy_arns))
+        policies += [managed[a] for a in session.policy_arns if a in managed]
+        return Identity(role.identity, role.boundaries, tuple(policies))
 
     def _resolve_in(self, conn: Connection, principal: Principal) -> Identity:
         assert principal.user_name is not None
