@@ -215,3 +215,25 @@ def test_temporary_credentials_end_when_they_expire() -> None:
             session["sts"].get_caller_identity()
         assert exc.value.response["Error"]["Code"] == "ExpiredToken"
         assert make_kms_client(server.endpoint).list_keys()  # long-term keys are unaffected
+
+
+def test_resource_policies_name_a_role_or_one_of_its_sessions(server: ServerInfo, iam: Any, account_id: str, bucket: str) -> None:
+    alt_iam = make_iam(server.endpoint, ALT_KEY, ALT_SECRET)
+    alt_account = alt_iam.get_user()["User"]["Arn"].split(":")[4]
+    role = new_role(alt_iam, trust(f"arn:aws:iam::{alt_account}:root"), doc(allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*")))
+    alt_sts = make_sts(server.endpoint, ALT_KEY, ALT_SECRET)
+    session = {name: session_clients(server.endpoint, alt_sts.assume_role(RoleArn=role["Arn"], RoleSessionName=name)["Credentials"])["s3"]
+               for name in ("named", "other")}
+    owner = make_client(server.endpoint)
+    for principal, allowed in ((role["Arn"], {"named", "other"}),
+                               (f"arn:aws:sts::{alt_account}:assumed-role/{role['RoleName']}/named", {"named"})):
+        owner.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+        for name, s3 in session.items():
+            if name in allowed:
+                assert s3.get_object(Bucket=bucket, Key="data/report.txt")["Body"].read() == b"report"
+            else:
+                with pytest.raises(ClientError) as exc:
+                    s3.get_object(Bucket=bucket, Key="data/report.txt")
+                assert code(exc) == ("AccessDenied", 403)
+    owner.delete_bucket_policy(Bucket=bucket)
