@@ -105,7 +105,8 @@ class RequestContext:
         caller = caller_of(self.principal)
         identity = await self.caller_identity()
         via = s3_via_service(self.services.settings.region)
-        S3_CALLER.set(KmsCaller(caller.arn, caller.account, via_service=via, identity=identity.identity, boundaries=identity.boundaries, session=identity.session))
+        S3_CALLER.set(KmsCaller(caller.arn, caller.account, via_service=via, identity=identity.identity, boundaries=identity.boundaries,
+                                session=identity.session, principal_tags=identity.tags))
 
     async def authorize_service(self, req: S3Request) -> Grant:
         """Authorise a service-level operation (ListBuckets, CreateBucket): an account's principals, as

@@ -28,6 +28,7 @@ class KmsCaller:
     identity: tuple[Policy, ...] | None = None
     boundaries: tuple[Policy, ...] | None = None
     session: tuple[Policy, ...] | None = None  # an STS session's policies
+    principal_tags: tuple[tuple[str, str], ...] = ()  # aws:PrincipalTag/<key> values
 
 
 def s3_via_service(region: str) -> str:

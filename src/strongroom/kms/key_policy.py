@@ -102,6 +102,8 @@ def key_use_context(
         keys["aws:PrincipalArn"] = caller.principal_arn
         if ":user/" in caller.principal_arn:
             keys["aws:username"] = caller.principal_arn.rsplit("/", 1)[-1]
+    for tag_key, tag_value in caller.principal_tags:
+        keys[f"aws:PrincipalTag/{tag_key}"] = tag_value
     if caller.via_service is not None:
         keys["kms:ViaService"] = caller.via_service
     if caller.source_ip is not None:

@@ -23,7 +23,7 @@ __all__ = ["MetaStore", "SCHEMA_VERSION"]
 
 T = TypeVar("T")
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # SQLite's own busy handler backs off to 100 ms sleeps, which gives writers from several processes
 # second-long tails. It only covers the first few milliseconds; the write lock is then taken by
 # polling every WRITE_LOCK_POLL_SECONDS until WRITE_LOCK_DEADLINE_SECONDS.
@@ -129,6 +129,11 @@ def _create_iam_tables(conn: Connection) -> None:
         table.create(conn, checkfirst=True)
 
 
+def _create_iam_tags(conn: Connection) -> None:
+    """6 -> 7: tags of IAM users and roles."""
+    schema.iam_tags.create(conn, checkfirst=True)
+
+
 # Numbered migrations: _MIGRATIONS[v] upgrades a database at version v to version v + 1. Version 1 is
 # the first schema (a new database is created at the latest shape, so index 0 never runs).
 _MIGRATIONS: tuple[Callable[[Connection], None] | None, ...] = (
@@ -138,6 +143,7 @@ _MIGRATIONS: tuple[Callable[[Connection], None] | None, ...] = (
     _create_account_configs,
     _create_access_points,
     _create_iam_tables,
+    _create_iam_tags,
 )
 assert len(_MIGRATIONS) == SCHEMA_VERSION, "one migration per schema version"
 

@@ -42,6 +42,7 @@ __all__ = [
     "bucket_keys",
     "KMS_TABLES",
     "IAM_TABLES",
+    "iam_tags",
     "iam_groups",
     "iam_group_members",
     "iam_inline_policies",
@@ -368,3 +369,15 @@ iam_roles = Table(
 
 # The tables migration 5 -> 6 creates.
 IAM_TABLES = (iam_groups, iam_group_members, iam_inline_policies, iam_policies, iam_policy_versions, iam_attachments, iam_roles)
+
+# Tags of users and roles (schema version 7): aws:PrincipalTag/<key> of their requests (and, for a role,
+# of its sessions). principal_kind is "user" or "role".
+iam_tags = Table(
+    "iam_tags",
+    metadata,
+    Column("account_id", String(12), primary_key=True),
+    Column("principal_kind", String(8), primary_key=True),
+    Column("principal_name", String(128), primary_key=True),
+    Column("tag_key", String(128), primary_key=True),
+    Column("tag_value", String(256), nullable=False),
+)

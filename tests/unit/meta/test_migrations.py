@@ -102,11 +102,11 @@ def test_a_version_2_database_gains_the_kms_lifecycle_columns_keeping_its_keys(t
         store.close()
 
 
-def test_a_version_4_database_gains_the_iam_tables_and_columns_keeping_users_and_keys(tmp_path: Path) -> None:
+def test_a_version_4_database_gains_the_iam_tables_tags_and_columns_keeping_users_and_keys(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'meta.db'}"
     engine = create_engine(url)
     with engine.begin() as conn:
-        later = {*schema.IAM_TABLES, schema.users, schema.access_keys}
+        later = {*schema.IAM_TABLES, schema.iam_tags, schema.users, schema.access_keys}
         schema.metadata.create_all(conn, tables=[t for t in schema.metadata.sorted_tables if t not in later])
         conn.exec_driver_sql("CREATE TABLE users (account_id VARCHAR(12) NOT NULL, user_name VARCHAR(64) NOT NULL,"
                              " user_id VARCHAR(32) NOT NULL UNIQUE, created FLOAT NOT NULL, PRIMARY KEY (account_id, user_name))")
@@ -123,6 +123,6 @@ def test_a_version_4_database_gains_the_iam_tables_and_columns_keeping_users_and
         assert (user.user_name, user.path, user.boundary_arn) == ("alice", "/", None)
         key = store.read_sync(lambda c: c.execute(select(schema.access_keys)).one())
         assert (key.access_key_id, key.status, key.last_used, key.last_used_service) == ("AKIAOLD", "Active", None, None)
-        assert {t.name for t in schema.IAM_TABLES} <= set(inspect(store.engine).get_table_names())
+        assert {t.name for t in (*schema.IAM_TABLES, schema.iam_tags)} <= set(inspect(store.engine).get_table_names())
     finally:
         store.close()

@@ -51,12 +51,13 @@ class IamContext:
         """Run a blocking store call on a worker thread (invariant 8)."""
         return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fn, *args))
 
-    async def authorize(self, resource: str, extra_keys: Mapping[str, str] | None = None, action: str | None = None) -> Grant:
+    async def authorize(self, resource: str, extra_keys: Mapping[str, str | list[str]] | None = None, action: str | None = None) -> Grant:
         """Allow the row's action (or ``action``) on an IAM resource ARN, or raise AccessDenied saying why."""
         settings = self.services.settings
         keys = condition_keys(self.req, self.principal, settings.vpc_endpoint_networks, settings.vpc_networks)
         keys.update(extra_keys or {})
         identity = await self.iam.identities.of(self.principal)
+        keys.update(identity.principal_keys())
         request = PolicyRequest(action or self.action, resource, caller_of(self.principal), self.account_id, keys)
         return authorize(request, PolicySet(identity=identity.identity, boundaries=identity.boundaries, session=identity.session), explain=True)
 

@@ -12,6 +12,7 @@ from .attachments import attachment_handlers
 from .context import IamContext
 from .inline import inline_handlers
 from .params import Params
+from .tags import tag_handlers
 
 __all__ = ["IamOperation", "IAM_OPERATIONS"]
 
@@ -76,6 +77,11 @@ def _rows() -> dict[str, IamHandler]:
         table[f"Attach{word}Policy"] = attached["Attach"]
         table[f"Detach{word}Policy"] = attached["Detach"]
         table[f"ListAttached{word}Policies"] = attached["ListAttached"]
+    for kind, word in ((EntityKind.USER, "User"), (EntityKind.ROLE, "Role")):
+        tagging = tag_handlers(kind)
+        table[f"Tag{word}"] = tagging["Tag"]
+        table[f"Untag{word}"] = tagging["Untag"]
+        table[f"List{word}Tags"] = tagging["ListTags"]
     return table
 
 

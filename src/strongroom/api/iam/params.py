@@ -70,6 +70,23 @@ class Params:
             raise validation_error(value, _member(name), "Member must be a boolean")
         return value.lower() == "true"
 
+    def members(self, name: str) -> list[str]:
+        """A list parameter as the query protocol sends it: Name.member.1, Name.member.2, ..."""
+        out, index = [], 1
+        while (value := self._values.get(f"{name}.member.{index}")) is not None:
+            out.append(value)
+            index += 1
+        return out
+
+    def tags(self, name: str = "Tags") -> dict[str, str]:
+        """A Tags list (Tags.member.N.Key / .Value), by key."""
+        out: dict[str, str] = {}
+        index = 1
+        while (key := self._values.get(f"{name}.member.{index}.Key")) is not None:
+            out[key] = self._values.get(f"{name}.member.{index}.Value", "")
+            index += 1
+        return out
+
     def choice(self, name: str, allowed: tuple[str, ...]) -> str:
         """A required parameter that must be one of ``allowed``."""
         value = self.required(name)

@@ -64,7 +64,7 @@ def _boundary(arn: str | None) -> Node:
     return [("PermissionsBoundaryType", "Policy"), ("PermissionsBoundaryArn", arn)]
 
 
-def user_node(user: IamUser) -> Node:
+def user_node(user: IamUser) -> list[tuple[str, Node]]:
     return [
         ("Path", user.path), ("UserName", user.name), ("UserId", user.user_id), ("Arn", user.arn),
         ("CreateDate", iso(user.created)), ("PermissionsBoundary", _boundary(user.boundary_arn)),
@@ -75,7 +75,7 @@ def group_node(group: IamGroup) -> Node:
     return [("Path", group.path), ("GroupName", group.name), ("GroupId", group.group_id), ("Arn", group.arn), ("CreateDate", iso(group.created))]
 
 
-def role_node(role: IamRole) -> Node:
+def role_node(role: IamRole) -> list[tuple[str, Node]]:
     return [
         ("Path", role.path), ("RoleName", role.name), ("RoleId", role.role_id), ("Arn", role.arn), ("CreateDate", iso(role.created)),
         ("AssumeRolePolicyDocument", encoded(role.trust_policy)), ("Description", role.description),

@@ -10,6 +10,7 @@ from ..xml import Node
 from .context import IamContext
 from .params import Params
 from .render import members, page, role_node
+from .tags import request_tag_keys, tags_node
 
 __all__ = [
     "create_role",
@@ -39,16 +40,20 @@ async def create_role(p: Params, ctx: IamContext) -> Node:
     max_session = p.integer("MaxSessionDuration")
     role = IamRole(ctx.account_id, name, "", path, _description(p), trust,
                    DEFAULT_SESSION_SECONDS if max_session is None else max_session, 0.0, boundary)
-    extra = {"iam:PermissionsBoundary": boundary} if boundary is not None else None
-    grant = await ctx.authorize(ctx.arn("role", name, path), extra)
-    return [("Role", role_node(await ctx.run(ctx.iam.roles.create, grant, role)))]
+    tags = p.tags()
+    extra: dict[str, str | list[str]] = {"iam:PermissionsBoundary": boundary} if boundary is not None else {}
+    grant = await ctx.authorize(ctx.arn("role", name, path), {**extra, **request_tag_keys(tags)})
+    created = await ctx.run(ctx.iam.roles.create, grant, role, tags)
+    return [("Role", [*role_node(created), ("Tags", tags_node(tags) if tags else None)])]
 
 
 async def get_role(p: Params, ctx: IamContext) -> Node:
     """GetRole: the role with its (URL-encoded) trust policy."""
     name = p.entity("role", "RoleName")
     await ctx.authorize(await ctx.entity_arn(EntityKind.ROLE, name))
-    return [("Role", role_node(await ctx.run(ctx.iam.roles.get, ctx.account_id, name)))]
+    role = await ctx.run(ctx.iam.roles.get, ctx.account_id, name)
+    tags = await ctx.run(ctx.iam.tags.list_of, ctx.account_id, EntityKind.ROLE, name)
+    return [("Role", [*role_node(role), ("Tags", tags_node(tags) if tags else None)])]
 
 
 async def list_roles(p: Params, ctx: IamContext) -> Node:

@@ -8,6 +8,7 @@ from ..xml import Node
 from .context import IamContext
 from .params import Params
 from .render import iso, members, page, user_node
+from .tags import request_tag_keys, tags_node
 
 __all__ = [
     "create_user",
@@ -22,11 +23,11 @@ __all__ = [
 
 async def create_user(p: Params, ctx: IamContext) -> Node:
     """CreateUser: a new user (with a path and a permissions boundary, if given)."""
-    name, path, boundary = p.entity("user", "UserName"), p.path(), p.optional("PermissionsBoundary")
-    extra = {"iam:PermissionsBoundary": boundary} if boundary is not None else None
-    grant = await ctx.authorize(ctx.arn("user", name, path), extra)
-    user = await ctx.run(ctx.iam.users.create, grant, ctx.account_id, name, path, boundary)
-    return [("User", user_node(user))]
+    name, path, boundary, tags = p.entity("user", "UserName"), p.path(), p.optional("PermissionsBoundary"), p.tags()
+    extra: dict[str, str | list[str]] = {"iam:PermissionsBoundary": boundary} if boundary is not None else {}
+    grant = await ctx.authorize(ctx.arn("user", name, path), {**extra, **request_tag_keys(tags)})
+    user = await ctx.run(ctx.iam.users.create, grant, ctx.account_id, name, path, boundary, tags)
+    return [("User", [*user_node(user), ("Tags", tags_node(tags) if tags else None)])]
 
 
 async def get_user(p: Params, ctx: IamContext) -> Node:
@@ -37,7 +38,8 @@ async def get_user(p: Params, ctx: IamContext) -> Node:
         account = ctx.principal.account
         return [("User", [("UserId", account.account_id), ("Arn", arn), ("CreateDate", iso(0))])]
     user = await ctx.run(ctx.iam.users.get, ctx.account_id, name)
-    return [("User", user_node(user))]
+    tags = await ctx.run(ctx.iam.tags.list_of, ctx.account_id, EntityKind.USER, name)
+    return [("User", [*user_node(user), ("Tags", tags_node(tags) if tags else None)])]
 
 
 async def list_users(p: Params, ctx: IamContext) -> Node:

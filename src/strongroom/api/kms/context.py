@@ -56,7 +56,8 @@ class KmsContext:
     def caller(self) -> KmsCaller:
         """The caller as key policies see it."""
         return KmsCaller(self.principal.arn, self.account_id, source_ip=self.source_ip,
-                         identity=self.identity.identity, boundaries=self.identity.boundaries, session=self.identity.session)
+                         identity=self.identity.identity, boundaries=self.identity.boundaries, session=self.identity.session,
+                         principal_tags=self.identity.tags)
 
     def key_context(self, key: KmsKey, action: str, encryption_context: Mapping[str, str] | None = None) -> RequestContext:
         """The request context of ``action`` on ``key`` by this caller (for PutKeyPolicy's lockout check too)."""

@@ -14,6 +14,7 @@ from .keys import IamKeys
 from .managed import ManagedPolicies
 from .names import EntityKind
 from .roles import IamRoles
+from .tags import IamTags
 from .users import IamUsers
 
 __all__ = [
@@ -45,3 +46,4 @@ class Iam:
         self.managed = ManagedPolicies(meta, changed)
         self.attachments = Attachments(meta, changed)
         self.roles = IamRoles(meta, changed)
+        self.tags = IamTags(meta, changed)

@@ -3,8 +3,9 @@
 A user's identity policies are its inline policies, the default versions of the managed policies
 attached to it, and the same of every group it belongs to; its permissions boundary (a managed
 policy's default version), when set, limits them. A role's are its own inline and attached policies
-and boundary (STS sessions will add their session policies). An account's root keeps every right of
-its account (ACCOUNT_PRINCIPAL). All of it is read in one transaction.
+and boundary (STS sessions will add their session policies). Users and roles bring their tags
+(aws:PrincipalTag/<key>). An account's root keeps every right of its account (ACCOUNT_PRINCIPAL). All of
+it is read in one transaction.
 
 Every S3, KMS and IAM request of a user needs this, so it is cached per principal for
 IDENTITY_TTL_SECONDS (like bucket configurations): another gateway's IAM change is seen within that
@@ -16,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select
 
@@ -25,6 +26,7 @@ from ...meta.engine import MetaStore
 from ...policy import ACCOUNT_PRINCIPAL, Policy, PolicyKind, parse_policy
 from ..model import Principal
 from .names import EntityKind, parse_policy_arn
+from .tags import tags_of
 
 __all__ = ["Identity", "IdentityPolicies", "ROOT_IDENTITY", "NO_IDENTITY", "IDENTITY_TTL_SECONDS"]
 
@@ -40,6 +42,11 @@ class Identity:
     identity: tuple[Policy, ...]
     boundaries: tuple[Policy, ...] | None = None
     session: tuple[Policy, ...] | None = None  # an STS session's policies: they cap the role's (None: none given)
+    tags: tuple[tuple[str, str], ...] = ()  # the principal's tags: its aws:PrincipalTag/<key> values
+
+    def principal_keys(self) -> dict[str, str]:
+        """The condition keys the principal's tags make (aws:PrincipalTag/<key>)."""
+        return {f"aws:PrincipalTag/{k}": v for k, v in self.tags}
 
 
 ROOT_IDENTITY = Identity((ACCOUNT_PRINCIPAL,))
@@ -121,7 +128,16 @@ def load_identity(conn: Connection, account_id: str, kind: EntityKind, name: str
     arns = _attached_arns(conn, account_id, kind.value, [name]) + _attached_arns(conn, account_id, "group", groups)
     managed = _managed(conn, account_id, arns)
     policies += [managed[a] for a in dict.fromkeys(arns) if a in managed]
-    return Identity(tuple(policies), _boundary(conn, account_id, row.boundary_arn))
+    tags = tuple(tags_of(conn, account_id, kind, name).items())
+    return Identity(tuple(policies), _boundary(conn, account_id, row.boundary_arn), tags=tags)
+
+
+def _session_tags(role_tags: tuple[tuple[str, str], ...], session_tags: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """A role session's principal tags: the role's, with the session's own in their place (AWS: session
+    tags win over the role's tags of the same key)."""
+    merged = {k.lower(): (k, v) for k, v in role_tags}
+    merged.update({k.lower(): (k, v) for k, v in session_tags})
+    return tuple(merged.values())
 
 
 class IdentityPolicies:
@@ -179,12 +195,13 @@ class IdentityPolicies:
         role = hit[1] if hit is not None and hit[0] > time.monotonic() else load_identity(conn, account_id, EntityKind.ROLE, session.role_name)
         with self._lock:
             self._cache[key] = (time.monotonic() + self._ttl, role)
+        tags = _session_tags(role.tags, session.tags)
         if session.policy is None and not session.policy_arns:
-            return role
+            return replace(role, tags=tags)
         policies = [_parse(f"session policy of {principal.arn}", session.policy)] if session.policy is not None else []
         managed = _managed(conn, account_id, list(session.policy_arns))
         policies += [managed[a] for a in session.policy_arns if a in managed]
-        return Identity(role.identity, role.boundaries, tuple(policies))
+        return Identity(role.identity, role.boundaries, tuple(policies), tags=tags)
 
     def _resolve_in(self, conn: Connection, principal: Principal) -> Identity:
         assert principal.user_name is not None

@@ -7,6 +7,8 @@ DurationSeconds; the role's identity policies and boundary come from identity.py
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import ColumnElement, Connection, select, update
 
 from ... import clock
@@ -18,6 +20,7 @@ from .documents import check_trust_document
 from .entities import IamRole
 from .names import EntityKind, new_unique_id, validation_error
 from .rows import name_taken, require_boundary_policy, require_role, role_of
+from .tags import check_tags, delete_tags_of, put_tags
 
 __all__ = ["IamRoles", "check_max_session", "MIN_SESSION_SECONDS", "MAX_SESSION_SECONDS", "DEFAULT_SESSION_SECONDS"]
 
@@ -43,9 +46,11 @@ def _role(account_id: str, name: str) -> ColumnElement[bool]:
 class IamRoles(IamStoreBase):
     """An account's roles."""
 
-    def create(self, grant: Grant, role: IamRole) -> IamRole:
-        """Store a new role (its trust policy validated); EntityAlreadyExists when the name is taken."""
+    def create(self, grant: Grant, role: IamRole, tags: Mapping[str, str] | None = None) -> IamRole:
+        """Store a new role (its trust policy validated; with tags, if given); EntityAlreadyExists when
+        the name is taken."""
         check_trust_document(role.trust_policy)
+        checked = check_tags(tags or {})
         check_max_session(role.max_session_seconds)
         role = IamRole(
             role.account_id, role.name, new_unique_id("role"), role.path, role.description, role.trust_policy,
@@ -61,6 +66,7 @@ class IamRoles(IamStoreBase):
                 account_id=role.account_id, role_name=role.name, role_id=role.role_id, path=role.path, description=role.description,
                 trust_policy=role.trust_policy, max_session_seconds=role.max_session_seconds, boundary_arn=role.boundary_arn, created=role.created,
             ))
+            put_tags(conn, role.account_id, EntityKind.ROLE, role.name, checked)
             return role
 
         return self._write(grant, role.account_id, insert)
@@ -85,6 +91,7 @@ class IamRoles(IamStoreBase):
                 where = (t.c.account_id == account_id) & (t.c.principal_kind == "role") & (t.c.principal_name == name)
                 if conn.execute(select(t.c.principal_name).where(where).limit(1)).first() is not None:
                     raise S3Error("DeleteConflict", f"Cannot delete entity, {why}")
+            delete_tags_of(conn, account_id, EntityKind.ROLE, name)
             conn.execute(schema.iam_roles.delete().where(_role(account_id, name)))
 
         self._write(grant, account_id, remove)

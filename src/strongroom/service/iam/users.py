@@ -6,6 +6,8 @@ group memberships): DeleteConflict, as IAM answers, so nothing is left dangling.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import ColumnElement, Connection, select, update
 
 from ... import clock
@@ -16,6 +18,7 @@ from .base import IamStoreBase
 from .entities import IamUser
 from .names import EntityKind, new_unique_id
 from .rows import find_user, name_taken, require_boundary_policy, require_user, user_of
+from .tags import check_tags, delete_tags_of, put_tags, rename_tags_of
 
 __all__ = ["IamUsers"]
 
@@ -23,9 +26,11 @@ __all__ = ["IamUsers"]
 class IamUsers(IamStoreBase):
     """The users of accounts."""
 
-    def create(self, grant: Grant, account_id: str, name: str, path: str = "/", boundary_arn: str | None = None) -> IamUser:
-        """A new user; EntityAlreadyExists when the name is taken (in any case)."""
+    def create(self, grant: Grant, account_id: str, name: str, path: str = "/", boundary_arn: str | None = None,
+               tags: Mapping[str, str] | None = None) -> IamUser:
+        """A new user (with tags, if given); EntityAlreadyExists when the name is taken (in any case)."""
         user = IamUser(account_id, name, new_unique_id("user"), path, clock.now_seconds(), boundary_arn)
+        checked = check_tags(tags or {})
 
         def insert(conn: Connection) -> IamUser:
             if name_taken(conn, EntityKind.USER, account_id, name):
@@ -35,6 +40,7 @@ class IamUsers(IamStoreBase):
             conn.execute(schema.users.insert().values(
                 account_id=account_id, user_name=name, user_id=user.user_id, path=path, created=user.created, boundary_arn=boundary_arn,
             ))
+            put_tags(conn, account_id, EntityKind.USER, name, checked)
             return user
 
         return self._write(grant, account_id, insert, exists=f"User with name {name} already exists.")
@@ -74,6 +80,7 @@ class IamUsers(IamStoreBase):
         def remove(conn: Connection) -> None:
             require_user(conn, account_id, name)
             _refuse_if_attached(conn, account_id, name)
+            delete_tags_of(conn, account_id, EntityKind.USER, name)
             conn.execute(schema.users.delete().where(_user(account_id, name)))
 
         self._write(grant, account_id, remove)
@@ -118,3 +125,4 @@ def _rename_user(conn: Connection, account_id: str, name: str, new_name: str) ->
     for t in (i, a):
         conn.execute(update(t).where((t.c.account_id == account_id) & (t.c.principal_kind == "user") & (t.c.principal_name == name))
                      .values(principal_name=new_name))
+    rename_tags_of(conn, account_id, EntityKind.USER, name, new_name)
