@@ -46,13 +46,29 @@ def test_list_users_pages_with_marker_and_max_items(iam: Any) -> None:
             for u in page["Users"]] == names
 
 
-def test_duplicate_names_whatever_their_case_are_entity_already_exists(iam: Any) -> None:
+def test_names_are_not_distinguished_by_case(iam: Any) -> None:
     name = unique("Bob")
     iam.create_user(UserName=name)
     for again in (name, name.lower()):
         with pytest.raises(ClientError) as exc:
             iam.create_user(UserName=again)
         assert code(exc) == ("EntityAlreadyExists", 409)
+    assert iam.get_user(UserName=name.upper())["User"]["UserName"] == name  # found as created
+    key = iam.create_access_key(UserName=name.lower())["AccessKey"]
+    assert key["UserName"] == name
+    group = unique("Team")
+    iam.create_group(GroupName=group)
+    iam.add_user_to_group(GroupName=group.lower(), UserName=name.upper())
+    assert [u["UserName"] for u in iam.get_group(GroupName=group)["Users"]] == [name]
+    iam.put_user_policy(UserName=name.lower(), PolicyName="p", PolicyDocument=doc(allow("s3:GetObject")))
+    assert iam.list_user_policies(UserName=name)["PolicyNames"] == ["p"]
+    iam.remove_user_from_group(GroupName=group, UserName=name.lower())
+    iam.delete_user_policy(UserName=name.upper(), PolicyName="p")
+    iam.delete_access_key(UserName=name.lower(), AccessKeyId=key["AccessKeyId"])
+    iam.delete_user(UserName=name.lower())
+    with pytest.raises(ClientError) as exc:
+        iam.get_user(UserName=name)
+    assert code(exc) == ("NoSuchEntity", 404)
 
 
 @pytest.mark.parametrize("bad", ["has space", "x" * 65, "slash/no", "semi;colon"])

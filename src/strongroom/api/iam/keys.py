@@ -21,7 +21,7 @@ async def create_access_key(p: Params, ctx: IamContext) -> Node:
     name, arn = await ctx.user_or_self(p.name("user", "UserName", required=False))
     grant = await ctx.authorize(arn)
     key, secret = await ctx.run(ctx.iam.keys.create, grant, ctx.account_id, name)
-    node = [("UserName", name), ("AccessKeyId", key.access_key_id), ("Status", key.status),
+    node = [("UserName", key.user_name), ("AccessKeyId", key.access_key_id), ("Status", key.status),
             ("SecretAccessKey", secret), ("CreateDate", iso(key.created))]
     return [("AccessKey", node)]
 
@@ -31,7 +31,7 @@ async def list_access_keys(p: Params, ctx: IamContext) -> Node:
     name, arn = await ctx.user_or_self(p.name("user", "UserName", required=False))
     await ctx.authorize(arn)
     keys = await ctx.run(ctx.iam.keys.list_in, ctx.account_id, name)
-    return [("AccessKeyMetadata", members(keys, lambda k: key_node(k, name))), ("IsTruncated", False)]
+    return [("AccessKeyMetadata", members(keys, lambda k: key_node(k, k.user_name))), ("IsTruncated", False)]
 
 
 async def update_access_key(p: Params, ctx: IamContext) -> Node:

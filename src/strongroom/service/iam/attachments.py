@@ -32,13 +32,13 @@ class Attachments(IamStoreBase):
         a = schema.iam_attachments
 
         def add(conn: Connection) -> None:
-            require_principal(conn, account_id, kind, principal)
-            require_policy(conn, account_id, arn)
-            if conn.execute(select(a.c.policy_arn).where(_of(account_id, kind, principal) & (a.c.policy_arn == arn))).first() is not None:
+            name = require_principal(conn, account_id, kind, principal)
+            stored = require_policy(conn, account_id, arn).arn
+            if conn.execute(select(a.c.policy_arn).where(_of(account_id, kind, name) & (a.c.policy_arn == stored))).first() is not None:
                 return
-            if conn.execute(select(func.count()).select_from(a).where(_of(account_id, kind, principal))).scalar_one() >= MAX_ATTACHED_POLICIES:
+            if conn.execute(select(func.count()).select_from(a).where(_of(account_id, kind, name))).scalar_one() >= MAX_ATTACHED_POLICIES:
                 raise S3Error("LimitExceeded", f"Cannot exceed quota for {_QUOTA_NAME[kind]}: {MAX_ATTACHED_POLICIES}")
-            conn.execute(a.insert().values(account_id=account_id, principal_kind=kind.value, principal_name=principal, policy_arn=arn))
+            conn.execute(a.insert().values(account_id=account_id, principal_kind=kind.value, principal_name=name, policy_arn=stored))
 
         self._write(grant, account_id, add)
 
@@ -47,8 +47,14 @@ class Attachments(IamStoreBase):
         a = schema.iam_attachments
 
         def remove(conn: Connection) -> None:
-            require_principal(conn, account_id, kind, principal)
-            if not conn.execute(a.delete().where(_of(account_id, kind, principal) & (a.c.policy_arn == arn))).rowcount:
+            name = require_principal(conn, account_id, kind, principal)
+            try:
+                stored = require_policy(conn, account_id, arn).arn
+            except S3Error as missing:
+                if missing.code != "NoSuchEntity":
+                    raise
+                stored = arn
+            if not conn.execute(a.delete().where(_of(account_id, kind, name) & (a.c.policy_arn == stored))).rowcount:
                 raise S3Error("NoSuchEntity", f"Policy {arn} was not found.")
 
         self._write(grant, account_id, remove)
@@ -58,8 +64,8 @@ class Attachments(IamStoreBase):
         a, p = schema.iam_attachments, schema.iam_policies
 
         def read(conn: Connection) -> list[Attached]:
-            require_principal(conn, account_id, kind, principal)
-            arns = conn.execute(select(a.c.policy_arn).where(_of(account_id, kind, principal))).scalars().all()
+            name = require_principal(conn, account_id, kind, principal)
+            arns = conn.execute(select(a.c.policy_arn).where(_of(account_id, kind, name))).scalars().all()
             rows = conn.execute(select(p.c.policy_name, p.c.path).where(p.c.account_id == account_id)).all()
             by_arn = {f"arn:aws:iam::{account_id}:policy{r.path}{r.policy_name}": (r.policy_name, r.path) for r in rows}
             found = [Attached(by_arn[arn][0], arn) for arn in arns if arn in by_arn and by_arn[arn][1].startswith(path_prefix)]

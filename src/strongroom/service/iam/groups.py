@@ -49,7 +49,7 @@ class IamGroups(IamStoreBase):
             m, u = schema.iam_group_members, schema.users
             rows = conn.execute(
                 select(u).join(m, (m.c.account_id == u.c.account_id) & (m.c.user_name == u.c.user_name))
-                .where((m.c.account_id == account_id) & (m.c.group_name == name)).order_by(u.c.user_name)
+                .where((m.c.account_id == account_id) & (m.c.group_name == group.name)).order_by(u.c.user_name)
             ).all()
             return group, [user_of(r) for r in rows]
 
@@ -65,11 +65,11 @@ class IamGroups(IamStoreBase):
         """The groups a user belongs to, by name; NoSuchEntity for an unknown user."""
 
         def read(conn: Connection) -> list[IamGroup]:
-            require_user(conn, account_id, user_name)
+            user = require_user(conn, account_id, user_name).name
             g, m = schema.iam_groups, schema.iam_group_members
             rows = conn.execute(
                 select(g).join(m, (m.c.account_id == g.c.account_id) & (m.c.group_name == g.c.group_name))
-                .where((m.c.account_id == account_id) & (m.c.user_name == user_name)).order_by(g.c.group_name)
+                .where((m.c.account_id == account_id) & (m.c.user_name == user)).order_by(g.c.group_name)
             ).all()
             return [group_of(r) for r in rows]
 
@@ -79,15 +79,15 @@ class IamGroups(IamStoreBase):
         """Delete an empty group without policies; DeleteConflict otherwise."""
 
         def remove(conn: Connection) -> None:
-            require_group(conn, account_id, name)
+            group = require_group(conn, account_id, name).name
             m, i, a = schema.iam_group_members, schema.iam_inline_policies, schema.iam_attachments
-            if conn.execute(select(m.c.user_name).where((m.c.account_id == account_id) & (m.c.group_name == name)).limit(1)).first():
+            if conn.execute(select(m.c.user_name).where((m.c.account_id == account_id) & (m.c.group_name == group)).limit(1)).first():
                 raise S3Error("DeleteConflict", "Cannot delete entity, must remove users from group first.")
             for t, why in ((i, "must delete policies first."), (a, "must detach all policies first.")):
-                where = (t.c.account_id == account_id) & (t.c.principal_kind == "group") & (t.c.principal_name == name)
+                where = (t.c.account_id == account_id) & (t.c.principal_kind == "group") & (t.c.principal_name == group)
                 if conn.execute(select(t.c.principal_name).where(where).limit(1)).first() is not None:
                     raise S3Error("DeleteConflict", f"Cannot delete entity, {why}")
-            conn.execute(schema.iam_groups.delete().where(_group(account_id, name)))
+            conn.execute(schema.iam_groups.delete().where(_group(account_id, group)))
 
         self._write(grant, account_id, remove)
 
@@ -95,12 +95,11 @@ class IamGroups(IamStoreBase):
         """Make a user a member (already one: nothing changes)."""
 
         def add(conn: Connection) -> None:
-            require_group(conn, account_id, name)
-            require_user(conn, account_id, user_name)
+            group, user = require_group(conn, account_id, name).name, require_user(conn, account_id, user_name).name
             m = schema.iam_group_members
-            where = (m.c.account_id == account_id) & (m.c.group_name == name) & (m.c.user_name == user_name)
+            where = (m.c.account_id == account_id) & (m.c.group_name == group) & (m.c.user_name == user)
             if conn.execute(select(m.c.user_name).where(where)).first() is None:
-                conn.execute(m.insert().values(account_id=account_id, group_name=name, user_name=user_name))
+                conn.execute(m.insert().values(account_id=account_id, group_name=group, user_name=user))
 
         self._write(grant, account_id, add)
 
@@ -108,10 +107,9 @@ class IamGroups(IamStoreBase):
         """End a membership; NoSuchEntity when the group or user is unknown or the user is no member."""
 
         def remove(conn: Connection) -> None:
-            require_group(conn, account_id, name)
-            require_user(conn, account_id, user_name)
+            group, user = require_group(conn, account_id, name).name, require_user(conn, account_id, user_name).name
             m = schema.iam_group_members
-            where = (m.c.account_id == account_id) & (m.c.group_name == name) & (m.c.user_name == user_name)
+            where = (m.c.account_id == account_id) & (m.c.group_name == group) & (m.c.user_name == user)
             if not conn.execute(m.delete().where(where)).rowcount:
                 raise S3Error("NoSuchEntity", f"User {user_name} is not in group {name}.")
 

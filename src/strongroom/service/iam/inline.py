@@ -34,13 +34,13 @@ class InlinePolicies(IamStoreBase):
         t = schema.iam_inline_policies
 
         def upsert(conn: Connection) -> None:
-            require_principal(conn, account_id, kind, principal)
-            others = conn.execute(select(t.c.document).where(_of(account_id, kind, principal) & (t.c.policy_name != name))).scalars().all()
+            stored = require_principal(conn, account_id, kind, principal)
+            others = conn.execute(select(t.c.document).where(_of(account_id, kind, stored) & (t.c.policy_name != name))).scalars().all()
             if sum(significant_chars(d) for d in others) + significant_chars(document) > quota:
                 raise S3Error("LimitExceeded", f"Maximum policy size of {quota} bytes exceeded for {kind.value} {principal}")
-            conn.execute(t.delete().where(_of(account_id, kind, principal) & (t.c.policy_name == name)))
+            conn.execute(t.delete().where(_of(account_id, kind, stored) & (t.c.policy_name == name)))
             conn.execute(t.insert().values(
-                account_id=account_id, principal_kind=kind.value, principal_name=principal, policy_name=name, document=document,
+                account_id=account_id, principal_kind=kind.value, principal_name=stored, policy_name=name, document=document,
             ))
 
         self._write(grant, account_id, upsert)
@@ -50,8 +50,8 @@ class InlinePolicies(IamStoreBase):
         t = schema.iam_inline_policies
 
         def read(conn: Connection) -> str:
-            require_principal(conn, account_id, kind, principal)
-            document = conn.execute(select(t.c.document).where(_of(account_id, kind, principal) & (t.c.policy_name == name))).scalar()
+            stored = require_principal(conn, account_id, kind, principal)
+            document = conn.execute(select(t.c.document).where(_of(account_id, kind, stored) & (t.c.policy_name == name))).scalar()
             if document is None:
                 raise S3Error("NoSuchEntity", f"The {kind.value} policy with name {name} cannot be found.")
             return str(document)
@@ -63,8 +63,8 @@ class InlinePolicies(IamStoreBase):
         t = schema.iam_inline_policies
 
         def read(conn: Connection) -> list[str]:
-            require_principal(conn, account_id, kind, principal)
-            return [str(n) for n in conn.execute(select(t.c.policy_name).where(_of(account_id, kind, principal)).order_by(t.c.policy_name)).scalars()]
+            stored = require_principal(conn, account_id, kind, principal)
+            return [str(n) for n in conn.execute(select(t.c.policy_name).where(_of(account_id, kind, stored)).order_by(t.c.policy_name)).scalars()]
 
         return self._read(read)
 
@@ -73,8 +73,8 @@ class InlinePolicies(IamStoreBase):
         t = schema.iam_inline_policies
 
         def remove(conn: Connection) -> None:
-            require_principal(conn, account_id, kind, principal)
-            if not conn.execute(t.delete().where(_of(account_id, kind, principal) & (t.c.policy_name == name))).rowcount:
+            stored = require_principal(conn, account_id, kind, principal)
+            if not conn.execute(t.delete().where(_of(account_id, kind, stored) & (t.c.policy_name == name))).rowcount:
                 raise S3Error("NoSuchEntity", f"The {kind.value} policy with name {name} cannot be found.")
 
         self._write(grant, account_id, remove)

@@ -48,16 +48,15 @@ class IamKeys(IamStoreBase):
         info = KeyInfo(key_id, user_name, "Active", clock.now_seconds())
 
         def insert(conn: Connection) -> KeyInfo:
-            if user_name is not None:
-                require_user(conn, account_id, user_name)
+            owner = require_user(conn, account_id, user_name).name if user_name is not None else None
             k = schema.access_keys
-            count = conn.execute(select(func.count()).select_from(k).where(_owner(account_id, user_name))).scalar_one()
+            count = conn.execute(select(func.count()).select_from(k).where(_owner(account_id, owner))).scalar_one()
             if count >= MAX_KEYS_PER_USER:
                 raise S3Error("LimitExceeded", f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}")
             conn.execute(k.insert().values(
-                access_key_id=key_id, account_id=account_id, user_name=user_name, secret_sealed=sealed, status="Active", created=info.created,
+                access_key_id=key_id, account_id=account_id, user_name=owner, secret_sealed=sealed, status="Active", created=info.created,
             ))
-            return info
+            return KeyInfo(key_id, owner, "Active", info.created)
 
         return self._write(grant, account_id, insert), secret
 
@@ -65,10 +64,9 @@ class IamKeys(IamStoreBase):
         """The keys of a user (or of the root, user_name None), oldest first."""
 
         def rows(conn: Connection) -> list[KeyInfo]:
-            if user_name is not None:
-                require_user(conn, account_id, user_name)
+            owner = require_user(conn, account_id, user_name).name if user_name is not None else None
             k = schema.access_keys
-            found = conn.execute(select(k).where(_owner(account_id, user_name)).order_by(k.c.created)).all()
+            found = conn.execute(select(k).where(_owner(account_id, owner)).order_by(k.c.created)).all()
             return [_info(r) for r in found]
 
         return self._read(rows)
@@ -92,9 +90,8 @@ class IamKeys(IamStoreBase):
     def _change(self, grant: Grant, account_id: str, user_name: str | None, key_id: str,
                 act: Callable[[Connection, ColumnElement[bool]], object]) -> None:
         def run(conn: Connection) -> None:
-            if user_name is not None:
-                require_user(conn, account_id, user_name)
-            where = _owner(account_id, user_name) & (schema.access_keys.c.access_key_id == key_id)
+            owner = require_user(conn, account_id, user_name).name if user_name is not None else None
+            where = _owner(account_id, owner) & (schema.access_keys.c.access_key_id == key_id)
             if conn.execute(select(schema.access_keys.c.access_key_id).where(where)).first() is None:
                 raise S3Error("NoSuchEntity", f"The Access Key with id {key_id} cannot be found")
             act(conn, where)

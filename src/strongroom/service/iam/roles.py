@@ -85,14 +85,14 @@ class IamRoles(IamStoreBase):
         """Delete a role without policies; DeleteConflict otherwise."""
 
         def remove(conn: Connection) -> None:
-            require_role(conn, account_id, name)
+            role = require_role(conn, account_id, name).name
             i, a = schema.iam_inline_policies, schema.iam_attachments
             for t, why in ((i, "must delete policies first."), (a, "must detach all policies first.")):
-                where = (t.c.account_id == account_id) & (t.c.principal_kind == "role") & (t.c.principal_name == name)
+                where = (t.c.account_id == account_id) & (t.c.principal_kind == "role") & (t.c.principal_name == role)
                 if conn.execute(select(t.c.principal_name).where(where).limit(1)).first() is not None:
                     raise S3Error("DeleteConflict", f"Cannot delete entity, {why}")
-            delete_tags_of(conn, account_id, EntityKind.ROLE, name)
-            conn.execute(schema.iam_roles.delete().where(_role(account_id, name)))
+            delete_tags_of(conn, account_id, EntityKind.ROLE, role)
+            conn.execute(schema.iam_roles.delete().where(_role(account_id, role)))
 
         self._write(grant, account_id, remove)
 
@@ -114,17 +114,16 @@ class IamRoles(IamStoreBase):
         """Set (a managed policy's ARN) or remove (None) the role's permissions boundary."""
 
         def change(conn: Connection) -> None:
-            require_role(conn, account_id, name)
-            if boundary_arn is not None:
-                require_boundary_policy(conn, account_id, boundary_arn)
-            conn.execute(update(schema.iam_roles).where(_role(account_id, name)).values(boundary_arn=boundary_arn))
+            role = require_role(conn, account_id, name).name
+            stored = require_boundary_policy(conn, account_id, boundary_arn).arn if boundary_arn is not None else None
+            conn.execute(update(schema.iam_roles).where(_role(account_id, role)).values(boundary_arn=stored))
 
         self._write(grant, account_id, change)
 
     def _update(self, grant: Grant, account_id: str, name: str, **values: object) -> None:
         def change(conn: Connection) -> None:
-            require_role(conn, account_id, name)
+            role = require_role(conn, account_id, name).name
             if values:
-                conn.execute(update(schema.iam_roles).where(_role(account_id, name)).values(**values))
+                conn.execute(update(schema.iam_roles).where(_role(account_id, role)).values(**values))
 
         self._write(grant, account_id, change)

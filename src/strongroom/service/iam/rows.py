@@ -1,5 +1,8 @@
 """Reading IAM entity rows inside a transaction: row -> value, "must exist" lookups with IAM's
-NoSuchEntity wording, and the case-insensitive name check IAM applies on create and rename."""
+NoSuchEntity wording, and the case-insensitive name check IAM applies on create and rename.
+
+IAM names are not distinguished by case: a lookup finds "Alice" when asked for "alice", and every
+write goes on with the stored name the lookup returns (callers must use it, never the request's)."""
 
 from __future__ import annotations
 
@@ -64,8 +67,9 @@ def policy_of(row: Any, attachments: int = 0, boundaries: int = 0) -> ManagedPol
 
 
 def _row(conn: Connection, kind: str, account_id: str, name: str) -> Any:
+    """The entity whose name equals ``name`` whatever its case, as IAM finds names."""
     table, column = TABLES[kind]
-    return conn.execute(select(table).where((table.c.account_id == account_id) & (table.c[column] == name))).first()
+    return conn.execute(select(table).where((table.c.account_id == account_id) & (func.lower(table.c[column]) == name.lower()))).first()
 
 
 def find_user(conn: Connection, account_id: str, name: str) -> IamUser | None:
@@ -98,9 +102,13 @@ def require_role(conn: Connection, account_id: str, name: str) -> IamRole:
     return role_of(row)
 
 
-def require_principal(conn: Connection, account_id: str, kind: EntityKind, name: str) -> None:
-    """A user, group or role that must exist (before hanging a policy off it)."""
-    {EntityKind.USER: require_user, EntityKind.GROUP: require_group, EntityKind.ROLE: require_role}[kind](conn, account_id, name)
+def require_principal(conn: Connection, account_id: str, kind: EntityKind, name: str) -> str:
+    """The stored name of a user, group or role that must exist (before hanging a policy off it)."""
+    if kind is EntityKind.USER:
+        return require_user(conn, account_id, name).name
+    if kind is EntityKind.GROUP:
+        return require_group(conn, account_id, name).name
+    return require_role(conn, account_id, name).name
 
 
 def name_taken(conn: Connection, kind: str, account_id: str, name: str) -> bool:
@@ -114,7 +122,7 @@ def require_policy(conn: Connection, account_id: str, arn: str, member: str = "p
     """The account's managed policy an ARN names, or NoSuchEntity (another account's policy is never found)."""
     owner, path, name = parse_policy_arn(arn, member)
     row = _row(conn, "policy", account_id, name) if owner == account_id else None
-    if row is None or row._mapping["path"] != path:
+    if row is None or row._mapping["path"] != path:  # the path is part of the ARN: compared exactly
         raise S3Error("NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")
     return policy_of(row)
 

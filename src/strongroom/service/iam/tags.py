@@ -80,8 +80,7 @@ class IamTags(IamStoreBase):
         checked = check_tags(tags)
 
         def change(conn: Connection) -> None:
-            require_principal(conn, account_id, kind, name)
-            put_tags(conn, account_id, kind, name, checked)
+            put_tags(conn, account_id, kind, require_principal(conn, account_id, kind, name), checked)
 
         self._write(grant, account_id, change)
 
@@ -90,9 +89,9 @@ class IamTags(IamStoreBase):
         t = schema.iam_tags
 
         def change(conn: Connection) -> None:
-            require_principal(conn, account_id, kind, name)
+            stored = require_principal(conn, account_id, kind, name)
             lowered = [k.lower() for k in keys]
-            conn.execute(t.delete().where(_of(account_id, kind, name) & func.lower(t.c.tag_key).in_(lowered)))
+            conn.execute(t.delete().where(_of(account_id, kind, stored) & func.lower(t.c.tag_key).in_(lowered)))
 
         self._write(grant, account_id, change)
 
@@ -100,7 +99,6 @@ class IamTags(IamStoreBase):
         """The principal's tags, or NoSuchEntity."""
 
         def read(conn: Connection) -> dict[str, str]:
-            require_principal(conn, account_id, kind, name)
-            return tags_of(conn, account_id, kind, name)
+            return tags_of(conn, account_id, kind, require_principal(conn, account_id, kind, name))
 
         return self._read(read)

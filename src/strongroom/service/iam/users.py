@@ -35,10 +35,9 @@ class IamUsers(IamStoreBase):
         def insert(conn: Connection) -> IamUser:
             if name_taken(conn, EntityKind.USER, account_id, name):
                 raise S3Error("EntityAlreadyExists", f"User with name {name} already exists.")
-            if boundary_arn is not None:
-                require_boundary_policy(conn, account_id, boundary_arn)
+            boundary = require_boundary_policy(conn, account_id, boundary_arn).arn if boundary_arn is not None else None
             conn.execute(schema.users.insert().values(
-                account_id=account_id, user_name=name, user_id=user.user_id, path=path, created=user.created, boundary_arn=boundary_arn,
+                account_id=account_id, user_name=name, user_id=user.user_id, path=path, created=user.created, boundary_arn=boundary,
             ))
             put_tags(conn, account_id, EntityKind.USER, name, checked)
             return user
@@ -63,14 +62,14 @@ class IamUsers(IamStoreBase):
         """Rename a user or move it to another path; everything naming it follows in the same transaction."""
 
         def change(conn: Connection) -> None:
-            require_user(conn, account_id, name)
+            stored = require_user(conn, account_id, name).name
             if new_path is not None:
-                conn.execute(update(schema.users).where(_user(account_id, name)).values(path=new_path))
-            if new_name is None or new_name == name:
+                conn.execute(update(schema.users).where(_user(account_id, stored)).values(path=new_path))
+            if new_name is None or new_name == stored:
                 return
-            if name_taken(conn, EntityKind.USER, account_id, new_name) and new_name.lower() != name.lower():
+            if name_taken(conn, EntityKind.USER, account_id, new_name) and new_name.lower() != stored.lower():
                 raise S3Error("EntityAlreadyExists", f"User with name {new_name} already exists.")
-            _rename_user(conn, account_id, name, new_name)
+            _rename_user(conn, account_id, stored, new_name)
 
         self._write(grant, account_id, change)
 
@@ -78,10 +77,10 @@ class IamUsers(IamStoreBase):
         """Delete a user that has nothing attached; DeleteConflict naming what is left otherwise."""
 
         def remove(conn: Connection) -> None:
-            require_user(conn, account_id, name)
-            _refuse_if_attached(conn, account_id, name)
-            delete_tags_of(conn, account_id, EntityKind.USER, name)
-            conn.execute(schema.users.delete().where(_user(account_id, name)))
+            stored = require_user(conn, account_id, name).name
+            _refuse_if_attached(conn, account_id, stored)
+            delete_tags_of(conn, account_id, EntityKind.USER, stored)
+            conn.execute(schema.users.delete().where(_user(account_id, stored)))
 
         self._write(grant, account_id, remove)
 
@@ -89,10 +88,9 @@ class IamUsers(IamStoreBase):
         """Set (a managed policy's ARN) or remove (None) the user's permissions boundary."""
 
         def change(conn: Connection) -> None:
-            require_user(conn, account_id, name)
-            if boundary_arn is not None:
-                require_boundary_policy(conn, account_id, boundary_arn)
-            conn.execute(update(schema.users).where(_user(account_id, name)).values(boundary_arn=boundary_arn))
+            stored = require_user(conn, account_id, name).name
+            boundary = require_boundary_policy(conn, account_id, boundary_arn).arn if boundary_arn is not None else None
+            conn.execute(update(schema.users).where(_user(account_id, stored)).values(boundary_arn=boundary))
 
         self._write(grant, account_id, change)
 
