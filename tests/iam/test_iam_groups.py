@@ -63,3 +63,20 @@ def test_delete_group_is_refused_while_it_has_members_or_policies(iam: Any) -> N
         step()
     iam.delete_group(GroupName=group)
     assert all(g["GroupName"] != group for g in iam.list_groups()["Groups"])
+
+
+def test_update_group_renames_and_moves_keeping_members_and_policies(iam: Any, account_id: str) -> None:
+    group, user, renamed = unique("g"), unique("u"), unique("renamed")
+    group_id = iam.create_group(GroupName=group)["Group"]["GroupId"]
+    iam.create_user(UserName=user)
+    iam.add_user_to_group(GroupName=group, UserName=user)
+    iam.put_group_policy(GroupName=group, PolicyName="p", PolicyDocument=doc(allow("s3:GetObject")))
+    iam.update_group(GroupName=group, NewGroupName=renamed, NewPath="/moved/")
+    got = iam.get_group(GroupName=renamed)
+    assert got["Group"]["Arn"] == f"arn:aws:iam::{account_id}:group/moved/{renamed}" and got["Group"]["GroupId"] == group_id
+    assert [u["UserName"] for u in got["Users"]] == [user]
+    assert iam.list_group_policies(GroupName=renamed)["PolicyNames"] == ["p"]
+    assert [g["GroupName"] for g in iam.list_groups_for_user(UserName=user)["Groups"]] == [renamed]
+    with pytest.raises(ClientError) as exc:
+        iam.get_group(GroupName=group)
+    assert code(exc) == ("NoSuchEntity", 404)

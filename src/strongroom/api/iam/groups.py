@@ -9,7 +9,7 @@ from .context import IamContext
 from .params import Params
 from .render import group_node, members, page, user_node
 
-__all__ = ["create_group", "get_group", "list_groups", "delete_group", "add_user_to_group", "remove_user_from_group", "list_groups_for_user"]
+__all__ = ["create_group", "get_group", "list_groups", "update_group", "delete_group", "add_user_to_group", "remove_user_from_group", "list_groups_for_user"]
 
 
 async def create_group(p: Params, ctx: IamContext) -> Node:
@@ -36,6 +36,21 @@ async def list_groups(p: Params, ctx: IamContext) -> Node:
     groups = await ctx.run(ctx.iam.groups.list_in, ctx.account_id, prefix)
     chosen, tail = page(groups, lambda g: g.name, p.optional("Marker"), p.integer("MaxItems"))
     return [("Groups", members(chosen, group_node)), *tail]
+
+
+async def update_group(p: Params, ctx: IamContext) -> Node:
+    """UpdateGroup: rename (NewGroupName) and/or move (NewPath); the caller needs the action on both ARNs."""
+    name = p.entity("group", "GroupName")
+    new_name, new_path = p.name("group", "NewGroupName", required=False), p.optional("NewPath")
+    if new_path is not None:
+        new_path = p.path("NewPath")
+    current = await ctx.entity_arn(EntityKind.GROUP, name)
+    grant = await ctx.authorize(current)
+    if new_name is not None or new_path is not None:
+        path = new_path or current.split(":group", 1)[1].rsplit("/", 1)[0] + "/"
+        await ctx.authorize(ctx.arn("group", new_name or name, path))
+    await ctx.run(ctx.iam.groups.update, grant, ctx.account_id, name, new_name, new_path)
+    return None
 
 
 async def delete_group(p: Params, ctx: IamContext) -> Node:

@@ -67,12 +67,12 @@ async def delete_policy(p: Params, ctx: IamContext) -> Node:
 
 
 async def list_policies(p: Params, ctx: IamContext) -> Node:
-    """ListPolicies: the account's (Local) policies; no AWS managed policies exist here."""
+    """ListPolicies: the account's (Local) policies and the AWS managed ones this server knows (AWS)."""
     scope, prefix = p.optional("Scope") or "All", p.path_prefix()
     if scope not in _SCOPES:
         raise validation_error(scope, "scope", f"Member must satisfy enum value set: [{', '.join(_SCOPES)}]")
     await ctx.authorize(ctx.arn("policy", "*", prefix))
-    policies = [] if scope == "AWS" else await ctx.run(ctx.iam.managed.list_in, ctx.account_id, prefix, p.boolean("OnlyAttached"))
+    policies = await ctx.run(ctx.iam.managed.list_in, ctx.account_id, prefix, p.boolean("OnlyAttached"), scope)
     chosen, tail = page(policies, lambda x: x.name, p.optional("Marker"), p.integer("MaxItems"))
     return [("Policies", members(chosen, policy_node)), *tail]
 

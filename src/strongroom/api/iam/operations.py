@@ -45,6 +45,7 @@ def _rows() -> dict[str, IamHandler]:
         "CreateGroup": groups.create_group,
         "GetGroup": groups.get_group,
         "ListGroups": groups.list_groups,
+        "UpdateGroup": groups.update_group,
         "DeleteGroup": groups.delete_group,
         "AddUserToGroup": groups.add_user_to_group,
         "RemoveUserFromGroup": groups.remove_user_from_group,

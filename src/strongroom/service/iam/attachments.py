@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, Connection, func, select
 from ...errors import S3Error
 from ...grant import Grant
 from ...meta import schema
+from .aws_managed import aws_managed_policies
 from .base import IamStoreBase
 from .entities import Attached
 from .names import EntityKind
@@ -68,6 +69,7 @@ class Attachments(IamStoreBase):
             arns = conn.execute(select(a.c.policy_arn).where(_of(account_id, kind, name))).scalars().all()
             rows = conn.execute(select(p.c.policy_name, p.c.path).where(p.c.account_id == account_id)).all()
             by_arn = {f"arn:aws:iam::{account_id}:policy{r.path}{r.policy_name}": (r.policy_name, r.path) for r in rows}
+            by_arn.update({p.arn: (p.name, p.path) for p in aws_managed_policies()})
             found = [Attached(by_arn[arn][0], arn) for arn in arns if arn in by_arn and by_arn[arn][1].startswith(path_prefix)]
             return sorted(found, key=lambda x: x.policy_name)
 

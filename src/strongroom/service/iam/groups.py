@@ -5,7 +5,7 @@ A group cannot be deleted while it has members or policies (DeleteConflict), as 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, select
+from sqlalchemy import ColumnElement, Connection, select, update
 
 from ... import clock
 from ...errors import S3Error
@@ -74,6 +74,26 @@ class IamGroups(IamStoreBase):
             return [group_of(r) for r in rows]
 
         return self._read(read)
+
+    def update(self, grant: Grant, account_id: str, name: str, new_name: str | None, new_path: str | None) -> None:
+        """Rename a group or move it to another path; memberships and policies follow in the same transaction."""
+
+        def change(conn: Connection) -> None:
+            group = require_group(conn, account_id, name).name
+            if new_path is not None:
+                conn.execute(update(schema.iam_groups).where(_group(account_id, group)).values(path=new_path))
+            if new_name is None or new_name == group:
+                return
+            if name_taken(conn, EntityKind.GROUP, account_id, new_name) and new_name.lower() != group.lower():
+                raise S3Error("EntityAlreadyExists", f"Group with name {new_name} already exists.")
+            m, i, a = schema.iam_group_members, schema.iam_inline_policies, schema.iam_attachments
+            conn.execute(update(schema.iam_groups).where(_group(account_id, group)).values(group_name=new_name))
+            conn.execute(update(m).where((m.c.account_id == account_id) & (m.c.group_name == group)).values(group_name=new_name))
+            for t in (i, a):
+                where = (t.c.account_id == account_id) & (t.c.principal_kind == "group") & (t.c.principal_name == group)
+                conn.execute(update(t).where(where).values(principal_name=new_name))
+
+        self._write(grant, account_id, change)
 
     def delete(self, grant: Grant, account_id: str, name: str) -> None:
         """Delete an empty group without policies; DeleteConflict otherwise."""

@@ -25,6 +25,7 @@ from ...meta import schema
 from ...meta.engine import MetaStore
 from ...policy import ACCOUNT_PRINCIPAL, Policy, PolicyKind, parse_policy
 from ..model import Principal
+from .aws_managed import AWS_ACCOUNT, aws_managed_document, aws_managed_policy
 from .names import EntityKind, parse_policy_arn
 from .tags import tags_of
 
@@ -88,21 +89,24 @@ def _attached_arns(conn: Connection, account_id: str, kind: str, names: list[str
 
 def _managed(conn: Connection, account_id: str, arns: list[str]) -> dict[str, Policy]:
     """ARN -> the managed policy's default version, for those that exist in the account."""
-    wanted = {}
+    wanted, found = {}, {}
     for arn in arns:
         owner, path, name = parse_policy_arn(arn)
         if owner == account_id:
             wanted[name] = (arn, path)
+        elif owner == AWS_ACCOUNT and aws_managed_policy(name) is not None:
+            found[arn] = _parse(f"managed policy {arn}", aws_managed_document(name))
     if not wanted:
-        return {}
+        return found
     p, v = schema.iam_policies, schema.iam_policy_versions
     rows = conn.execute(
         select(p.c.policy_name, p.c.path, v.c.document)
         .join(v, (v.c.account_id == p.c.account_id) & (v.c.policy_name == p.c.policy_name) & (v.c.version_id == p.c.default_version))
         .where((p.c.account_id == account_id) & p.c.policy_name.in_(list(wanted)))
     ).all()
-    return {wanted[r.policy_name][0]: _parse(f"managed policy {wanted[r.policy_name][0]}", r.document)
-            for r in rows if wanted[r.policy_name][1] == r.path}
+    found.update({wanted[r.policy_name][0]: _parse(f"managed policy {wanted[r.policy_name][0]}", r.document)
+                  for r in rows if wanted[r.policy_name][1] == r.path})
+    return found
 
 
 def _boundary(conn: Connection, account_id: str, arn: str | None) -> tuple[Policy, ...] | None:

@@ -1,4 +1,5 @@
-"""Customer managed policies and their versions (v1, v2, ...; at most five; one is the default).
+"""Managed policies: the account's own with their versions (v1, v2, ...; at most five; one is the
+default), and the AWS managed policies this server knows (aws_managed.py; read-only).
 
 A policy cannot be deleted while attached, used as a permissions boundary or holding versions other
 than its default (DeleteConflict), and the default version cannot be deleted, as IAM answers.
@@ -14,6 +15,7 @@ from ... import clock
 from ...errors import S3Error
 from ...grant import Grant
 from ...meta import schema
+from .aws_managed import AWS_ACCOUNT, AWS_VERSION, aws_managed_document, aws_managed_policies
 from .base import IamStoreBase
 from .documents import check_identity_document
 from .entities import ManagedPolicy, PolicyVersion
@@ -35,15 +37,27 @@ def _policy(account_id: str, name: str) -> ColumnElement[bool]:
     return (t.c.account_id == account_id) & (t.c.policy_name == name)
 
 
-def _usage(conn: Connection, policy: ManagedPolicy) -> ManagedPolicy:
-    """The policy with its attachment and permissions-boundary counts."""
+def _usage(conn: Connection, account_id: str, policy: ManagedPolicy) -> ManagedPolicy:
+    """The policy with its attachment and permissions-boundary counts in the account."""
     a, u, r = schema.iam_attachments, schema.users, schema.iam_roles
-    attached = conn.execute(select(func.count()).select_from(a).where((a.c.account_id == policy.account_id) & (a.c.policy_arn == policy.arn))).scalar_one()
+    attached = conn.execute(select(func.count()).select_from(a).where((a.c.account_id == account_id) & (a.c.policy_arn == policy.arn))).scalar_one()
     bounded = sum(
-        conn.execute(select(func.count()).select_from(t).where((t.c.account_id == policy.account_id) & (t.c.boundary_arn == policy.arn))).scalar_one()
+        conn.execute(select(func.count()).select_from(t).where((t.c.account_id == account_id) & (t.c.boundary_arn == policy.arn))).scalar_one()
         for t in (u, r)
     )
     return replace(policy, attachment_count=attached, boundary_count=bounded)
+
+
+def _own(conn: Connection, account_id: str, arn: str) -> ManagedPolicy:
+    """A policy of the account itself, which it may change; AWS managed policies are refused as AWS does."""
+    policy = require_policy(conn, account_id, arn)
+    if policy.account_id != account_id:
+        raise S3Error("AccessDenied", "Cannot change or delete policies outside your own account.")
+    return policy
+
+
+def _aws_version(policy: ManagedPolicy) -> PolicyVersion:
+    return PolicyVersion(AWS_VERSION, aws_managed_document(policy.name), True, policy.created)
 
 
 class ManagedPolicies(IamStoreBase):
@@ -69,15 +83,17 @@ class ManagedPolicies(IamStoreBase):
 
     def get(self, account_id: str, arn: str) -> ManagedPolicy:
         """The policy an ARN names (with its usage counts), or NoSuchEntity."""
-        return self._read(lambda c: _usage(c, require_policy(c, account_id, arn)))
+        return self._read(lambda c: _usage(c, account_id, require_policy(c, account_id, arn)))
 
-    def list_in(self, account_id: str, path_prefix: str = "/", only_attached: bool = False) -> list[ManagedPolicy]:
-        """The account's policies under a path prefix, by name (only those in use when asked)."""
+    def list_in(self, account_id: str, path_prefix: str = "/", only_attached: bool = False, scope: str = "All") -> list[ManagedPolicy]:
+        """The policies of a scope (Local: the account's, AWS: AWS managed, All: both) under a path
+        prefix, by name (only those in use in the account when asked)."""
         t = schema.iam_policies
 
         def read(conn: Connection) -> list[ManagedPolicy]:
-            rows = conn.execute(select(t).where(t.c.account_id == account_id).order_by(t.c.policy_name)).all()
-            found = [_usage(conn, p) for p in (policy_of(r) for r in rows) if p.path.startswith(path_prefix)]
+            rows = conn.execute(select(t).where(t.c.account_id == account_id)).all() if scope != "AWS" else []
+            candidates = [policy_of(r) for r in rows] + (aws_managed_policies() if scope != "Local" else [])
+            found = sorted((_usage(conn, account_id, p) for p in candidates if p.path.startswith(path_prefix)), key=lambda p: p.name)
             return [p for p in found if p.attachment_count] if only_attached else found
 
         return self._read(read)
@@ -86,7 +102,7 @@ class ManagedPolicies(IamStoreBase):
         """Delete an unused policy with only its default version left."""
 
         def remove(conn: Connection) -> None:
-            policy = _usage(conn, require_policy(conn, account_id, arn))
+            policy = _usage(conn, account_id, _own(conn, account_id, arn))
             if policy.attachment_count:
                 raise S3Error("DeleteConflict", "Cannot delete a policy attached to entities.")
             if policy.boundary_count:
@@ -105,7 +121,7 @@ class ManagedPolicies(IamStoreBase):
         v, t = schema.iam_policy_versions, schema.iam_policies
 
         def insert(conn: Connection) -> PolicyVersion:
-            policy = require_policy(conn, account_id, arn)
+            policy = _own(conn, account_id, arn)
             if conn.execute(select(func.count()).select_from(v).where(_versions(account_id, policy.name))).scalar_one() >= MAX_POLICY_VERSIONS:
                 raise S3Error("LimitExceeded", f"A managed policy can have up to {MAX_POLICY_VERSIONS} versions. Before you create a new version, you must delete an existing version.")
             number = conn.execute(select(t.c.next_version).where(_policy(account_id, policy.name))).scalar_one()
@@ -125,6 +141,8 @@ class ManagedPolicies(IamStoreBase):
 
         def read(conn: Connection) -> PolicyVersion:
             policy = require_policy(conn, account_id, arn)
+            if policy.account_id == AWS_ACCOUNT and version_id == AWS_VERSION:
+                return _aws_version(policy)
             row = conn.execute(select(v).where(_versions(account_id, policy.name) & (v.c.version_id == version_id))).first()
             if row is None:
                 raise S3Error("NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable.")
@@ -138,6 +156,8 @@ class ManagedPolicies(IamStoreBase):
 
         def read(conn: Connection) -> list[PolicyVersion]:
             policy = require_policy(conn, account_id, arn)
+            if policy.account_id == AWS_ACCOUNT:
+                return [_aws_version(policy)]
             rows = conn.execute(select(v).where(_versions(account_id, policy.name))).all()
             found = [PolicyVersion(r.version_id, r.document, r.version_id == policy.default_version, r.created) for r in rows]
             return sorted(found, key=lambda p: int(p.version_id[1:]), reverse=True)
@@ -149,7 +169,7 @@ class ManagedPolicies(IamStoreBase):
         v = schema.iam_policy_versions
 
         def remove(conn: Connection) -> None:
-            policy = require_policy(conn, account_id, arn)
+            policy = _own(conn, account_id, arn)
             if version_id == policy.default_version:
                 raise S3Error("DeleteConflict", "Cannot delete the default version of a policy.")
             if not conn.execute(v.delete().where(_versions(account_id, policy.name) & (v.c.version_id == version_id))).rowcount:
@@ -162,7 +182,7 @@ class ManagedPolicies(IamStoreBase):
         v, t = schema.iam_policy_versions, schema.iam_policies
 
         def change(conn: Connection) -> None:
-            policy = require_policy(conn, account_id, arn)
+            policy = _own(conn, account_id, arn)
             if conn.execute(select(v.c.version_id).where(_versions(account_id, policy.name) & (v.c.version_id == version_id))).first() is None:
                 raise S3Error("NoSuchEntity", f"Policy {arn} version {version_id} does not exist or is not attachable.")
             conn.execute(update(t).where(_policy(account_id, policy.name)).values(default_version=version_id, updated=clock.now_seconds()))

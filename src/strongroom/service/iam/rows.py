@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Table, func, select
 
 from ...errors import S3Error
 from ...meta import schema
+from .aws_managed import AWS_ACCOUNT, aws_managed_policy
 from .entities import IamGroup, IamRole, IamUser, ManagedPolicy
 from .names import EntityKind, parse_policy_arn
 
@@ -119,8 +120,14 @@ def name_taken(conn: Connection, kind: str, account_id: str, name: str) -> bool:
 
 
 def require_policy(conn: Connection, account_id: str, arn: str, member: str = "policyArn") -> ManagedPolicy:
-    """The account's managed policy an ARN names, or NoSuchEntity (another account's policy is never found)."""
+    """The account's managed policy an ARN names, or an AWS managed policy this server knows; NoSuchEntity
+    otherwise (another account's policy is never found)."""
     owner, path, name = parse_policy_arn(arn, member)
+    if owner == AWS_ACCOUNT:
+        known = aws_managed_policy(name)
+        if known is None or path != "/":
+            raise S3Error("NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")
+        return known
     row = _row(conn, "policy", account_id, name) if owner == account_id else None
     if row is None or row._mapping["path"] != path:  # the path is part of the ARN: compared exactly
         raise S3Error("NoSuchEntity", f"Policy {arn} does not exist or is not attachable.")
