@@ -109,6 +109,7 @@ def test_update_user_renames_and_moves_keeping_keys_policies_and_groups(iam: Any
     iam.create_group(GroupName=group)
     iam.add_user_to_group(GroupName=group, UserName=user.name)
     iam.put_user_policy(UserName=user.name, PolicyName="p", PolicyDocument=doc(allow("s3:ListAllMyBuckets")))
+    user.s3.list_buckets()  # the key is now cached with the user's old name
     renamed = unique("renamed")
     iam.update_user(UserName=user.name, NewUserName=renamed, NewPath="/moved/")
     got = iam.get_user(UserName=renamed)["User"]

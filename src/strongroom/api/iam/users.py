@@ -62,6 +62,8 @@ async def update_user(p: Params, ctx: IamContext) -> Node:
         current = await ctx.run(ctx.iam.users.find, ctx.account_id, name)
         await ctx.authorize(ctx.arn("user", new_name or name, new_path or (current.path if current else "/")))
     await ctx.run(ctx.iam.users.update, grant, ctx.account_id, name, new_name, new_path)
+    for key in await ctx.run(ctx.iam.keys.list_in, ctx.account_id, new_name or name):
+        ctx.services.credentials.forget(key.access_key_id)  # cached principals name the user by its old name and path
     return None
 
 
