@@ -277,7 +277,7 @@ async def authorize_s3(ctx: RequestContext, req: S3Request | None, bucket: Bucke
     keys = condition_keys(req, principal, settings.vpc_endpoint_networks, settings.vpc_networks) if req is not None else {}
     keys.update(extra_keys or {})
     identity = await ctx.caller_identity()
-    keys.update(identity.principal_keys())
+    identity.add_principal_keys(keys)
     point = req.access_point if req is not None and req.access_point is not None and req.access_point.bucket == bucket.name and key == req.key else None
     if point is not None:
         keys.update({"s3:DataAccessPointArn": point.arn(settings.region), "s3:DataAccessPointAccount": point.account_id,

@@ -57,7 +57,7 @@ class IamContext:
         keys = condition_keys(self.req, self.principal, settings.vpc_endpoint_networks, settings.vpc_networks)
         keys.update(extra_keys or {})
         identity = await self.iam.identities.of(self.principal)
-        keys.update(identity.principal_keys())
+        identity.add_principal_keys(keys)
         request = PolicyRequest(action or self.action, resource, caller_of(self.principal), self.account_id, keys)
         return authorize(request, PolicySet(identity=identity.identity, boundaries=identity.boundaries, session=identity.session), explain=True)
 

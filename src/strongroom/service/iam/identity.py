@@ -49,6 +49,12 @@ class Identity:
         """The condition keys the principal's tags make (aws:PrincipalTag/<key>)."""
         return {f"aws:PrincipalTag/{k}": v for k, v in self.tags}
 
+    def add_principal_keys(self, keys: dict[str, str | list[str]]) -> None:
+        """Add the tags' keys where the request has none of that name: a session's own tags (already
+        there) win over its role's, as AWS has it."""
+        present = {k.lower() for k in keys}
+        keys.update({k: v for k, v in self.principal_keys().items() if k.lower() not in present})
+
 
 ROOT_IDENTITY = Identity((ACCOUNT_PRINCIPAL,))
 NO_IDENTITY = Identity(())
