@@ -105,3 +105,7 @@ def test_role_errors(iam: Any) -> None:
         with pytest.raises(ClientError) as exc:
             call()
         assert code(exc) == ("NoSuchEntity", 404)
+
+
+def test_there_are_no_openid_connect_providers(iam: Any) -> None:
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []

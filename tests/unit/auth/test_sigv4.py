@@ -434,3 +434,13 @@ def test_out_of_range_presign_lifetime_is_access_denied(expires: str) -> None:
     with pytest.raises(S3Error) as caught:
         parse_presigned_query(_presign_params(**{"X-Amz-Expires": expires}))
     assert caught.value.code == "AccessDenied" and caught.value.status == 403
+
+
+@pytest.mark.parametrize("service", ["iam", "sts"])
+def test_an_empty_region_is_accepted_for_the_global_services(service: str) -> None:
+    """SDKs configured with region '' sign an empty one; S3's own refusal of that is tested above."""
+    amz_date = parse_amz_date("20261124T093000Z")
+    header = (f"AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261124//{service}/aws4_request, "
+              f"SignedHeaders=host;x-amz-date, Signature={'0' * 64}")
+    auth = parse_authorization_header(header, amz_date)
+    assert (auth.scope.region, auth.scope.service) == ("", service)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ...service.iam import EntityKind
 from ..xml import Node
-from . import groups, keys, managed, roles, users
+from . import groups, keys, managed, oidc, roles, users
 from .attachments import attachment_handlers
 from .context import IamContext
 from .inline import inline_handlers
@@ -66,6 +66,7 @@ def _rows() -> dict[str, IamHandler]:
         "UpdateAssumeRolePolicy": roles.update_assume_role_policy,
         "UpdateRole": roles.update_role,
         "PutRolePermissionsBoundary": roles.put_role_permissions_boundary,
+        "ListOpenIDConnectProviders": oidc.list_open_id_connect_providers,
         "DeleteRolePermissionsBoundary": roles.delete_role_permissions_boundary,
     }
     for kind, word in ((EntityKind.USER, "User"), (EntityKind.GROUP, "Group"), (EntityKind.ROLE, "Role")):

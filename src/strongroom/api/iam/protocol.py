@@ -27,7 +27,7 @@ __all__ = ["is_iam_request", "handle_iam", "IAM_REQUEST_MAX_BYTES"]
 
 # The largest request (a 10,240-character role policy, URL-encoded up to three bytes a character) fits.
 IAM_REQUEST_MAX_BYTES = 128 * 1024
-_IAM_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/iam/aws4_request")
+_IAM_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]*/iam/aws4_request")
 
 
 def is_iam_request(req: S3Request) -> bool:

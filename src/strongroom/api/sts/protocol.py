@@ -18,7 +18,7 @@ __all__ = ["is_sts_request", "handle_sts", "STS_XMLNS"]
 
 STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 STS_REQUEST_MAX_BYTES = 64 * 1024
-_STS_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/sts/aws4_request")
+_STS_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]*/sts/aws4_request")
 
 
 def is_sts_request(req: S3Request) -> bool:
