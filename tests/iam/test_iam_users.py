@@ -4,6 +4,7 @@ ValidationError 400), and the permissions boundary's bookkeeping."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -195,3 +196,19 @@ def test_an_unknown_action_is_invalid_action(server: ServerInfo) -> None:
     with pytest.raises(ClientError) as exc:
         iam._make_api_call("GetAccountSummary", {})  # a real IAM operation this server does not serve
     assert code(exc) == ("InvalidAction", 400)
+
+
+TRUST_ANYONE = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}'
+
+
+def test_listings_sort_names_ignoring_case(iam: Any) -> None:
+    path = f"/case-{uuid.uuid4().hex[:8]}/"
+    names = ["Ad", "ac", "Ab", "aa"]
+    for name in names:
+        iam.create_user(UserName=f"{name}-{path[6:-1]}", Path=path)
+        iam.create_role(RoleName=f"{name}-{path[6:-1]}", Path=path, AssumeRolePolicyDocument=TRUST_ANYONE)
+        iam.create_group(GroupName=f"{name}-{path[6:-1]}", Path=path)
+    expected = [f"{n}-{path[6:-1]}" for n in ("aa", "Ab", "ac", "Ad")]
+    assert [u["UserName"] for u in iam.list_users(PathPrefix=path)["Users"]] == expected
+    assert [r["RoleName"] for r in iam.list_roles(PathPrefix=path)["Roles"]] == expected
+    assert [g["GroupName"] for g in iam.list_groups(PathPrefix=path)["Groups"]] == expected

@@ -5,7 +5,7 @@ A group cannot be deleted while it has members or policies (DeleteConflict), as 
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, select, update
+from sqlalchemy import ColumnElement, Connection, func, select, update
 
 from ... import clock
 from ...errors import S3Error
@@ -56,9 +56,9 @@ class IamGroups(IamStoreBase):
         return self._read(read)
 
     def list_in(self, account_id: str, path_prefix: str = "/") -> list[IamGroup]:
-        """The account's groups under a path prefix, by name."""
+        """The account's groups under a path prefix, by name ignoring case (as IAM lists them)."""
         t = schema.iam_groups
-        rows = self._read(lambda c: c.execute(select(t).where(t.c.account_id == account_id).order_by(t.c.group_name)).all())
+        rows = self._read(lambda c: c.execute(select(t).where(t.c.account_id == account_id).order_by(func.lower(t.c.group_name), t.c.group_name)).all())
         return [g for g in (group_of(r) for r in rows) if g.path.startswith(path_prefix)]
 
     def of_user(self, account_id: str, user_name: str) -> list[IamGroup]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import ColumnElement, Connection, select, update
+from sqlalchemy import ColumnElement, Connection, func, select, update
 
 from ... import clock
 from ...errors import S3Error
@@ -76,9 +76,9 @@ class IamRoles(IamStoreBase):
         return self._read(lambda c: require_role(c, account_id, name))
 
     def list_in(self, account_id: str, path_prefix: str = "/") -> list[IamRole]:
-        """The account's roles under a path prefix, by name."""
+        """The account's roles under a path prefix, by name ignoring case (as IAM lists them)."""
         t = schema.iam_roles
-        rows = self._read(lambda c: c.execute(select(t).where(t.c.account_id == account_id).order_by(t.c.role_name)).all())
+        rows = self._read(lambda c: c.execute(select(t).where(t.c.account_id == account_id).order_by(func.lower(t.c.role_name), t.c.role_name)).all())
         return [r for r in (role_of(row) for row in rows) if r.path.startswith(path_prefix)]
 
     def delete(self, grant: Grant, account_id: str, name: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from sqlalchemy import ColumnElement, Connection, select, update
+from sqlalchemy import ColumnElement, Connection, func, select, update
 
 from ... import clock
 from ...errors import S3Error
@@ -53,9 +53,9 @@ class IamUsers(IamStoreBase):
         return self._read(lambda c: find_user(c, account_id, name))
 
     def list_in(self, account_id: str, path_prefix: str = "/") -> list[IamUser]:
-        """The account's users under a path prefix, by name."""
+        """The account's users under a path prefix, by name ignoring case (as IAM lists them)."""
         t = schema.users
-        rows = self._read(lambda c: c.execute(select(t).where(t.c.account_id == account_id).order_by(t.c.user_name)).all())
+        rows = self._read(lambda c: c.execute(select(t).where(t.c.account_id == account_id).order_by(func.lower(t.c.user_name), t.c.user_name)).all())
         return [u for u in (user_of(r) for r in rows) if u.path.startswith(path_prefix)]
 
     def update(self, grant: Grant, account_id: str, name: str, new_name: str | None, new_path: str | None) -> None:
