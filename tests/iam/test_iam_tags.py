@@ -1,6 +1,6 @@
 """Tags of users and roles (Tag/Untag/List{User,Role}Tags, Tags on CreateUser/CreateRole) and what they
-mean: aws:PrincipalTag/<key> in S3, KMS and IAM decisions, aws:RequestTag/<key> and aws:TagKeys on
-requests that set tags."""
+mean: aws:PrincipalTag/<key> in S3, KMS and IAM decisions (for a role session: the role's tags with the
+session's own in their place), aws:RequestTag/<key> and aws:TagKeys on requests that set tags."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ServerInfo, make_kms_client
+from conftest import MAIN_KEY, MAIN_SECRET, ServerInfo, make_kms_client
+from iam.test_sts import make_sts, session_clients, trust
 from iamclients import allow, code, doc, iam_fixtures, new_user, unique
 
 iam, raw, account_id = iam_fixtures()
@@ -110,3 +111,25 @@ def test_a_deleted_users_tags_do_not_come_back_with_a_new_user_of_its_name(iam: 
     iam.delete_user(UserName=name)
     iam.create_user(UserName=name)
     assert iam.list_user_tags(UserName=name)["Tags"] == []
+
+
+def test_a_role_sessions_principal_tags_are_the_roles_with_the_sessions_own_in_their_place(iam: Any, server: ServerInfo, s3: Any, account_id: str) -> None:
+    bucket = unique("iam-role-tags")
+    s3.create_bucket(Bucket=bucket)
+    for team in ("blue", "red"):
+        s3.put_object(Bucket=bucket, Key=f"{team}/plan.txt", Body=team.encode())
+    name = unique("tagged-role")
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust(f"arn:aws:iam::{account_id}:root", actions=["sts:AssumeRole", "sts:TagSession"]),
+                    Tags=[{"Key": "team", "Value": "blue"}, {"Key": "env", "Value": "prod"}])
+    iam.put_role_policy(RoleName=name, PolicyName="team", PolicyDocument=doc(allow(
+        "s3:GetObject", f"arn:aws:s3:::{bucket}/${{aws:PrincipalTag/team}}/*", Condition={"StringEquals": {"aws:PrincipalTag/env": "prod"}})))
+    sts = make_sts(server.endpoint, MAIN_KEY, MAIN_SECRET)
+    role_arn = f"arn:aws:iam::{account_id}:role/{name}"
+    plain = session_clients(server.endpoint, sts.assume_role(RoleArn=role_arn, RoleSessionName="plain")["Credentials"])["s3"]
+    assert plain.get_object(Bucket=bucket, Key="blue/plan.txt")["Body"].read() == b"blue"  # the role's own tags
+    tagged = sts.assume_role(RoleArn=role_arn, RoleSessionName="red", Tags=[{"Key": "team", "Value": "red"}])["Credentials"]
+    red = session_clients(server.endpoint, tagged)["s3"]
+    assert red.get_object(Bucket=bucket, Key="red/plan.txt")["Body"].read() == b"red"  # the session's tag wins; env=prod stays
+    with pytest.raises(ClientError) as exc:
+        red.get_object(Bucket=bucket, Key="blue/plan.txt")
+    assert code(exc) == ("AccessDenied", 403)
