@@ -194,7 +194,7 @@ def test_a_boundary_must_be_an_existing_policy_of_the_account(iam: Any, account_
 def test_an_unknown_action_is_invalid_action(server: ServerInfo) -> None:
     iam = make_iam(server.endpoint)
     with pytest.raises(ClientError) as exc:
-        iam._make_api_call("GetAccountSummary", {})  # a real IAM operation this server does not serve
+        iam._make_api_call("GetAccountAuthorizationDetails", {})  # a real IAM operation this server does not serve
     assert code(exc) == ("InvalidAction", 400)
 
 
@@ -212,3 +212,27 @@ def test_listings_sort_names_ignoring_case(iam: Any) -> None:
     assert [u["UserName"] for u in iam.list_users(PathPrefix=path)["Users"]] == expected
     assert [r["RoleName"] for r in iam.list_roles(PathPrefix=path)["Roles"]] == expected
     assert [g["GroupName"] for g in iam.list_groups(PathPrefix=path)["Groups"]] == expected
+
+
+def test_list_pages_keep_name_order_whatever_the_case(iam: Any) -> None:
+    path = f"/{unique('order')}/"
+    names = [f"{p}-{unique('x')}" for p in ("aa", "Ab", "ac", "Ad")]
+    for name, sub in zip(reversed(names), "wxyz", strict=True):
+        iam.create_user(UserName=name, Path=f"{path}{sub}/")
+    assert [u["UserName"] for u in iam.list_users(PathPrefix=path)["Users"]] == names
+    assert [u["UserName"] for page in iam.get_paginator("list_users").paginate(PathPrefix=path, PaginationConfig={"PageSize": 1})
+            for u in page["Users"]] == names
+
+
+def test_account_summary_counts_entities_and_names_the_quotas(iam: Any, server: ServerInfo) -> None:
+    before = iam.get_account_summary()["SummaryMap"]
+    iam.create_user(UserName=unique("counted"))
+    after = iam.get_account_summary()["SummaryMap"]
+    assert after["Users"] == before["Users"] + 1
+    assert (after["UsersQuota"], after["GroupsQuota"], after["AccessKeysPerUserQuota"], after["AccountAccessKeysPresent"]) == (5000, 300, 2, 1)
+    user = new_user(iam, server.endpoint)
+    with pytest.raises(ClientError) as exc:
+        user.iam.get_account_summary()
+    assert code(exc) == ("AccessDenied", 403)
+    iam.put_user_policy(UserName=user.name, PolicyName="summary", PolicyDocument=doc(allow("iam:GetAccountSummary")))
+    assert "Groups" in user.iam.get_account_summary()["SummaryMap"]

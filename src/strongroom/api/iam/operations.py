@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ...service.iam import EntityKind
 from ..xml import Node
-from . import groups, keys, managed, oidc, roles, users
+from . import account, groups, keys, managed, oidc, roles, users
 from .attachments import attachment_handlers
 from .context import IamContext
 from .inline import inline_handlers
@@ -30,6 +30,7 @@ class IamOperation:
 
 def _rows() -> dict[str, IamHandler]:
     table: dict[str, IamHandler] = {
+        "GetAccountSummary": account.get_account_summary,
         "CreateUser": users.create_user,
         "GetUser": users.get_user,
         "ListUsers": users.list_users,

@@ -109,12 +109,17 @@ def members(items: Sequence[T], render: Callable[[T], Node]) -> Node:
 
 
 def page(items: Sequence[T], key: Callable[[T], str], marker: str | None, max_items: int | None) -> tuple[Sequence[T], list[tuple[str, Node]]]:
-    """One page of a sorted list and its IsTruncated/Marker elements; the marker is the next item's key."""
+    """One page of a list in IAM's order (by name whatever its case) and its IsTruncated/Marker
+    elements; the marker is the next item's name."""
     limit = DEFAULT_MAX_ITEMS if max_items is None else max_items
     if not 1 <= limit <= _MAX_ITEMS:
         raise S3Error("ValidationError", f"1 validation error detected: Value '{limit}' at 'maxItems' failed to satisfy constraint: "
                                          f"Member must have value between 1 and {_MAX_ITEMS}")
-    start = 0 if marker is None else next((i for i, item in enumerate(items) if key(item) >= marker), len(items))
+    def order(name: str) -> tuple[str, str]:
+        return name.lower(), name
+
+    items = sorted(items, key=lambda item: order(key(item)))
+    start = 0 if marker is None else next((i for i, item in enumerate(items) if order(key(item)) >= order(marker)), len(items))
     chosen = items[start:start + limit]
     rest = items[start + limit:]
     tail: list[tuple[str, Node]] = [("IsTruncated", bool(rest))]

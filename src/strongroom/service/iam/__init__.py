@@ -14,6 +14,7 @@ from .keys import IamKeys
 from .managed import ManagedPolicies
 from .names import EntityKind
 from .roles import IamRoles
+from .summary import account_summary
 from .tags import IamTags
 from .users import IamUsers
 
@@ -47,3 +48,8 @@ class Iam:
         self.attachments = Attachments(meta, changed)
         self.roles = IamRoles(meta, changed)
         self.tags = IamTags(meta, changed)
+        self._meta = meta
+
+    def summary(self, account_id: str) -> dict[str, int]:
+        """GetAccountSummary's SummaryMap for an account (blocking)."""
+        return self._meta.read_sync(lambda c: account_summary(c, account_id))

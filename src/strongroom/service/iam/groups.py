@@ -13,6 +13,7 @@ from ...grant import Grant
 from ...meta import schema
 from .base import IamStoreBase
 from .entities import IamGroup, IamUser
+from .limits import check_entity_quota
 from .names import EntityKind, new_unique_id
 from .rows import group_of, name_taken, require_group, require_user, user_of
 
@@ -34,6 +35,7 @@ class IamGroups(IamStoreBase):
         def insert(conn: Connection) -> IamGroup:
             if name_taken(conn, EntityKind.GROUP, account_id, name):
                 raise S3Error("EntityAlreadyExists", f"Group with name {name} already exists.")
+            check_entity_quota(conn, "group", account_id)
             conn.execute(schema.iam_groups.insert().values(
                 account_id=account_id, group_name=name, group_id=group.group_id, path=path, created=group.created,
             ))

@@ -19,6 +19,7 @@ from .aws_managed import AWS_ACCOUNT, AWS_VERSION, aws_managed_document, aws_man
 from .base import IamStoreBase
 from .documents import check_identity_document
 from .entities import ManagedPolicy, PolicyVersion
+from .limits import check_entity_quota
 from .names import new_unique_id, policy_arn
 from .rows import name_taken, policy_of, require_policy
 
@@ -72,6 +73,7 @@ class ManagedPolicies(IamStoreBase):
         def insert(conn: Connection) -> ManagedPolicy:
             if name_taken(conn, "policy", account_id, name):
                 raise S3Error("EntityAlreadyExists", f"A policy called {name} already exists. Duplicate names are not allowed.")
+            check_entity_quota(conn, "policy", account_id)
             conn.execute(schema.iam_policies.insert().values(
                 account_id=account_id, policy_name=name, policy_id=policy.policy_id, path=path, description=description,
                 default_version="v1", next_version=2, created=now, updated=now,

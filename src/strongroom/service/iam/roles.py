@@ -18,6 +18,7 @@ from ...meta import schema
 from .base import IamStoreBase
 from .documents import check_trust_document
 from .entities import IamRole
+from .limits import check_entity_quota
 from .names import EntityKind, new_unique_id, validation_error
 from .rows import name_taken, require_boundary_policy, require_role, role_of
 from .tags import check_tags, delete_tags_of, put_tags
@@ -60,6 +61,7 @@ class IamRoles(IamStoreBase):
         def insert(conn: Connection) -> IamRole:
             if name_taken(conn, EntityKind.ROLE, role.account_id, role.name):
                 raise S3Error("EntityAlreadyExists", f"Role with name {role.name} already exists.")
+            check_entity_quota(conn, "role", role.account_id)
             if role.boundary_arn is not None:
                 require_boundary_policy(conn, role.account_id, role.boundary_arn)
             conn.execute(schema.iam_roles.insert().values(

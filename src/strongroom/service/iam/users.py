@@ -16,6 +16,7 @@ from ...grant import Grant
 from ...meta import schema
 from .base import IamStoreBase
 from .entities import IamUser
+from .limits import check_entity_quota
 from .names import EntityKind, new_unique_id
 from .rows import find_user, name_taken, require_boundary_policy, require_user, user_of
 from .tags import check_tags, delete_tags_of, put_tags, rename_tags_of
@@ -35,6 +36,7 @@ class IamUsers(IamStoreBase):
         def insert(conn: Connection) -> IamUser:
             if name_taken(conn, EntityKind.USER, account_id, name):
                 raise S3Error("EntityAlreadyExists", f"User with name {name} already exists.")
+            check_entity_quota(conn, "user", account_id)
             boundary = require_boundary_policy(conn, account_id, boundary_arn).arn if boundary_arn is not None else None
             conn.execute(schema.users.insert().values(
                 account_id=account_id, user_name=name, user_id=user.user_id, path=path, created=user.created, boundary_arn=boundary,
