@@ -27,7 +27,7 @@ def make_sts(endpoint: str, key: str, secret: str, token: str | None = None, *, 
 def session_clients(endpoint: str, creds: dict[str, Any]) -> dict[str, Any]:
     key, secret, token = creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"]
     s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
-                      region_name="us-east-1", config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 1}))
+                      region_name="us-east-1", config=Config(s3={"addressing_style": "path"}, signature_version="s3v4", retries={"max_attempts": 1}))
     kms = boto3.client("kms", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, aws_session_token=token,
                        region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
     return {"s3": s3, "kms": kms, "sts": make_sts(endpoint, key, secret, token),
@@ -237,3 +237,15 @@ def test_resource_policies_name_a_role_or_one_of_its_sessions(server: ServerInfo
                     s3.get_object(Bucket=bucket, Key="data/report.txt")
                 assert code(exc) == ("AccessDenied", 403)
     owner.delete_bucket_policy(Bucket=bucket)
+
+
+def test_presigned_urls_carry_the_session_token(server: ServerInfo, iam: Any, account_id: str, bucket: str) -> None:
+    import requests
+
+    role = new_role(iam, trust(f"arn:aws:iam::{account_id}:root"), doc(allow("s3:GetObject", f"arn:aws:s3:::{bucket}/*")))
+    creds = make_sts(server.endpoint, *_main()).assume_role(RoleArn=role["Arn"], RoleSessionName="presigner")["Credentials"]
+    url = session_clients(server.endpoint, creds)["s3"].generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "data/report.txt"})
+    assert "X-Amz-Security-Token=" in url
+    assert requests.get(url, timeout=10).content == b"report"
+    stripped = requests.get(url.replace("X-Amz-Security-Token=", "X-Amz-Ignored="), timeout=10)
+    assert stripped.status_code == 403  # without its token the temporary key is unknown

@@ -125,7 +125,7 @@ async def _key(credentials: CredentialCache, access_key_id: str, headers: Mappin
     """The signing key: a stored access key, or the temporary one an STS session token carries."""
     token = headers.get("x-amz-security-token")
     if token is None:
-        token = next((v for k, v in query if k == "X-Amz-Security-Token"), None)
+        token = next((v for k, v in query if k in ("X-Amz-Security-Token", "x-amz-security-token")), None)  # SigV4 / SigV2 URLs
     if token is not None:
         return await credentials.session(token, access_key_id)
     return await credentials.lookup(access_key_id)
