@@ -15,7 +15,7 @@ from .base import IamStoreBase
 from .entities import IamGroup, IamUser
 from .limits import check_entity_quota
 from .names import EntityKind, new_unique_id
-from .rows import group_of, name_taken, require_group, require_user, user_of
+from .rows import group_of, name_taken, rename_policy_holder, require_group, require_user, user_of
 
 __all__ = ["IamGroups"]
 
@@ -88,12 +88,10 @@ class IamGroups(IamStoreBase):
                 return
             if name_taken(conn, EntityKind.GROUP, account_id, new_name) and new_name.lower() != group.lower():
                 raise S3Error("EntityAlreadyExists", f"Group with name {new_name} already exists.")
-            m, i, a = schema.iam_group_members, schema.iam_inline_policies, schema.iam_attachments
+            m = schema.iam_group_members
             conn.execute(update(schema.iam_groups).where(_group(account_id, group)).values(group_name=new_name))
             conn.execute(update(m).where((m.c.account_id == account_id) & (m.c.group_name == group)).values(group_name=new_name))
-            for t in (i, a):
-                where = (t.c.account_id == account_id) & (t.c.principal_kind == "group") & (t.c.principal_name == group)
-                conn.execute(update(t).where(where).values(principal_name=new_name))
+            rename_policy_holder(conn, account_id, EntityKind.GROUP, group, new_name)
 
         self._write(grant, account_id, change)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, func, select, update
 
 from ...errors import S3Error
 from ...meta import schema
@@ -27,6 +27,7 @@ __all__ = [
     "require_role",
     "require_principal",
     "name_taken",
+    "rename_policy_holder",
     "require_policy",
     "require_boundary_policy",
     "TABLES",
@@ -110,6 +111,13 @@ def require_principal(conn: Connection, account_id: str, kind: EntityKind, name:
     if kind is EntityKind.GROUP:
         return require_group(conn, account_id, name).name
     return require_role(conn, account_id, name).name
+
+
+def rename_policy_holder(conn: Connection, account_id: str, kind: EntityKind, name: str, new_name: str) -> None:
+    """A renamed user, group or role keeps its inline policies and attachments (same transaction)."""
+    for t in (schema.iam_inline_policies, schema.iam_attachments):
+        where = (t.c.account_id == account_id) & (t.c.principal_kind == kind.value) & (t.c.principal_name == name)
+        conn.execute(update(t).where(where).values(principal_name=new_name))
 
 
 def name_taken(conn: Connection, kind: str, account_id: str, name: str) -> bool:

@@ -18,7 +18,7 @@ from .base import IamStoreBase
 from .entities import IamUser
 from .limits import check_entity_quota
 from .names import EntityKind, new_unique_id
-from .rows import find_user, name_taken, require_boundary_policy, require_user, user_of
+from .rows import find_user, name_taken, rename_policy_holder, require_boundary_policy, require_user, user_of
 from .tags import check_tags, delete_tags_of, put_tags, rename_tags_of
 
 __all__ = ["IamUsers"]
@@ -118,11 +118,9 @@ def _refuse_if_attached(conn: Connection, account_id: str, name: str) -> None:
 
 
 def _rename_user(conn: Connection, account_id: str, name: str, new_name: str) -> None:
-    k, i, a, m = schema.access_keys, schema.iam_inline_policies, schema.iam_attachments, schema.iam_group_members
+    k, m = schema.access_keys, schema.iam_group_members
     conn.execute(update(schema.users).where(_user(account_id, name)).values(user_name=new_name))
     conn.execute(update(k).where((k.c.account_id == account_id) & (k.c.user_name == name)).values(user_name=new_name))
     conn.execute(update(m).where((m.c.account_id == account_id) & (m.c.user_name == name)).values(user_name=new_name))
-    for t in (i, a):
-        conn.execute(update(t).where((t.c.account_id == account_id) & (t.c.principal_kind == "user") & (t.c.principal_name == name))
-                     .values(principal_name=new_name))
+    rename_policy_holder(conn, account_id, EntityKind.USER, name, new_name)
     rename_tags_of(conn, account_id, EntityKind.USER, name, new_name)
