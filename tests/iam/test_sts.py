@@ -249,3 +249,22 @@ def test_presigned_urls_carry_the_session_token(server: ServerInfo, iam: Any, ac
     assert requests.get(url, timeout=10).content == b"report"
     stripped = requests.get(url.replace("X-Amz-Security-Token=", "X-Amz-Ignored="), timeout=10)
     assert stripped.status_code == 403  # without its token the temporary key is unknown
+
+
+def test_a_key_policy_may_name_another_accounts_role(server: ServerInfo, iam: Any, account_id: str) -> None:
+    alt_iam = make_iam(server.endpoint, ALT_KEY, ALT_SECRET)
+    alt_account = alt_iam.get_user()["User"]["Arn"].split(":")[4]
+    role = new_role(alt_iam, trust(f"arn:aws:iam::{alt_account}:root"), doc(allow(["kms:Decrypt", "kms:GenerateDataKey"], "*")))
+    owner_kms = make_kms_client(server.endpoint)
+    key = owner_kms.create_key(Description="shared with a role")["KeyMetadata"]["Arn"]
+    owner_kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "Owner", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Sid": "Role", "Effect": "Allow", "Principal": {"AWS": role["Arn"]}, "Action": "kms:GenerateDataKey", "Resource": "*"},
+    ]}))
+    creds = make_sts(server.endpoint, ALT_KEY, ALT_SECRET).assume_role(RoleArn=role["Arn"], RoleSessionName="kms-user")["Credentials"]
+    kms = session_clients(server.endpoint, creds)["kms"]
+    data_key = kms.generate_data_key(KeyId=key, KeySpec="AES_256")
+    assert len(data_key["Plaintext"]) == 32
+    with pytest.raises(ClientError) as exc:  # the key policy names the role for GenerateDataKey only
+        kms.decrypt(CiphertextBlob=data_key["CiphertextBlob"], KeyId=key)
+    assert exc.value.response["Error"]["Code"] == "AccessDeniedException"

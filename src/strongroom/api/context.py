@@ -106,7 +106,7 @@ class RequestContext:
         identity = await self.caller_identity()
         via = s3_via_service(self.services.settings.region)
         S3_CALLER.set(KmsCaller(caller.arn, caller.account, via_service=via, identity=identity.identity, boundaries=identity.boundaries,
-                                session=identity.session, principal_tags=identity.tags))
+                                session=identity.session, principal_tags=identity.tags, aliases=caller.aliases))
 
     async def authorize_service(self, req: S3Request) -> Grant:
         """Authorise a service-level operation (ListBuckets, CreateBucket): an account's principals, as

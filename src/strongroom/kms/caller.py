@@ -28,6 +28,7 @@ class KmsCaller:
     identity: tuple[Policy, ...] | None = None
     boundaries: tuple[Policy, ...] | None = None
     session: tuple[Policy, ...] | None = None  # an STS session's policies
+    aliases: tuple[str, ...] = ()  # other ARNs the caller answers to (a role session: its role)
     principal_tags: tuple[tuple[str, str], ...] = ()  # aws:PrincipalTag/<key> values
 
 

@@ -116,7 +116,7 @@ def key_use_context(
         keys["kms:EncryptionContextKeys"] = tuple(sorted(pairs))
         for name, value in pairs.items():
             keys[f"kms:EncryptionContext:{name}"] = value
-    who = Caller(arn=caller.principal_arn, account=caller.account_id)
+    who = Caller(arn=caller.principal_arn, account=caller.account_id, aliases=caller.aliases)
     return RequestContext(action, key_arn, who, key_account, keys)
 
 

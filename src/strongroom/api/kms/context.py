@@ -57,7 +57,7 @@ class KmsContext:
         """The caller as key policies see it."""
         return KmsCaller(self.principal.arn, self.account_id, source_ip=self.source_ip,
                          identity=self.identity.identity, boundaries=self.identity.boundaries, session=self.identity.session,
-                         principal_tags=self.identity.tags)
+                         principal_tags=self.identity.tags, aliases=(self.principal.role_arn,) if self.principal.role_arn else ())
 
     def key_context(self, key: KmsKey, action: str, encryption_context: Mapping[str, str] | None = None) -> RequestContext:
         """The request context of ``action`` on ``key`` by this caller (for PutKeyPolicy's lockout check too)."""
