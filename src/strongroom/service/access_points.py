@@ -27,6 +27,7 @@ from ..meta.engine import MetaStore
 from ..policy import MalformedPolicy, PolicyKind, parse_policy
 from ..policy.document import Policy
 from .access_controls import ALL_BLOCKED, PublicAccessBlock
+from .ttl_cache import MISSING, TtlCache
 
 __all__ = ["AccessPoint", "AccessPoints", "ALIAS_SUFFIX", "validate_access_point_name", "parse_access_point_policy"]
 
@@ -34,7 +35,6 @@ ALIAS_SUFFIX = "-s3alias"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,48}[a-z0-9]$")
 _ALIAS_RANDOM = string.ascii_lowercase + string.digits
 _ALIAS_TTL_SECONDS = 1.0
-_ALIAS_CACHE_ENTRIES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +100,7 @@ class AccessPoints:
 
     def __init__(self, meta: MetaStore) -> None:
         self._meta = meta
-        self._by_alias: dict[str, tuple[float, AccessPoint | None]] = {}
+        self._by_alias: TtlCache[str, AccessPoint | None] = TtlCache(_ALIAS_TTL_SECONDS)
 
     async def create(self, grant: Grant, account_id: str, name: str, bucket: str, vpc_id: str | None, block: PublicAccessBlock) -> AccessPoint:
         """A new access point; AccessPointAlreadyOwnedByYou if the account has one of that name."""
@@ -144,24 +144,22 @@ class AccessPoints:
         t = schema.access_points
         where = (t.c.account_id == point.account_id) & (t.c.name == point.name)
         await self._meta.write(lambda c: c.execute(t.delete().where(where)))
-        self._by_alias.pop(point.alias, None)
+        self._by_alias.drop(point.alias)
 
     async def set_policy(self, grant: Grant, point: AccessPoint, policy: str | None) -> None:
         """Replace (None: remove) the access point's policy."""
         t = schema.access_points
         where = (t.c.account_id == point.account_id) & (t.c.name == point.name)
         await self._meta.write(lambda c: c.execute(t.update().where(where).values(policy=policy)))
-        self._by_alias.pop(point.alias, None)
+        self._by_alias.drop(point.alias)
 
     async def by_alias(self, alias: str) -> AccessPoint | None:
         """The access point an alias names (None if none), at most a second stale."""
         hit = self._by_alias.get(alias)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not MISSING:
+            return hit
         t = schema.access_points
         row = await self._meta.read(lambda c: c.execute(select(t).where(t.c.alias == alias)).first())
         point = _access_point(row) if row is not None else None
-        if len(self._by_alias) >= _ALIAS_CACHE_ENTRIES:
-            self._by_alias.clear()
-        self._by_alias[alias] = (time.monotonic() + _ALIAS_TTL_SECONDS, point)
+        self._by_alias.put(alias, point)
         return point

@@ -6,19 +6,17 @@ configurations: another gateway's change is seen within that second, this gatewa
 
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from ..grant import Grant
 from ..meta import schema
 from ..meta.engine import MetaStore
+from .ttl_cache import MISSING, TtlCache
 
 __all__ = ["AccountConfigs", "ACCOUNT_CONFIG_TTL_SECONDS"]
 
 ACCOUNT_CONFIG_TTL_SECONDS = 1.0
-_CACHE_ENTRIES = 10_000
 
 
 class AccountConfigs:
@@ -26,7 +24,7 @@ class AccountConfigs:
 
     def __init__(self, meta: MetaStore) -> None:
         self._meta = meta
-        self._cache: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._cache: TtlCache[tuple[str, str], str | None] = TtlCache(ACCOUNT_CONFIG_TTL_SECONDS)
 
     async def get(self, account_id: str, kind: str) -> str | None:
         """The stored document, or None."""
@@ -38,12 +36,10 @@ class AccountConfigs:
     async def cached(self, account_id: str, kind: str) -> str | None:
         """``get``, at most ACCOUNT_CONFIG_TTL_SECONDS stale."""
         hit = self._cache.get((account_id, kind))
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not MISSING:
+            return hit
         document = await self.get(account_id, kind)
-        if len(self._cache) >= _CACHE_ENTRIES:
-            self._cache.clear()
-        self._cache[(account_id, kind)] = (time.monotonic() + ACCOUNT_CONFIG_TTL_SECONDS, document)
+        self._cache.put((account_id, kind), document)
         return document
 
     async def put(self, grant: Grant, account_id: str, kind: str, document: str) -> None:
@@ -56,11 +52,11 @@ class AccountConfigs:
             conn.execute(t.insert().values(account_id=account_id, kind=kind, document=document))
 
         await self._meta.write(upsert)
-        self._cache.pop((account_id, kind), None)
+        self._cache.drop((account_id, kind))
 
     async def delete(self, grant: Grant, account_id: str, kind: str) -> None:
         """Remove a document (absent is fine)."""
         assert grant.account_id == account_id
         t = schema.account_configs
         await self._meta.write(lambda c: c.execute(t.delete().where((t.c.account_id == account_id) & (t.c.kind == kind))))
-        self._cache.pop((account_id, kind), None)
+        self._cache.drop((account_id, kind))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-import time
 from collections.abc import Mapping
 
 from sqlalchemy import Connection, select
@@ -18,6 +17,7 @@ from ..meta import schema
 from ..meta.engine import MetaStore
 from .blobrefs import mark_garbage
 from .model import Bucket, BucketName
+from .ttl_cache import MISSING, TtlCache
 
 __all__ = ["Buckets", "validate_bucket_name"]
 
@@ -71,25 +71,23 @@ class Buckets:
         # name -> (monotonic expiry, bucket). Short-lived, since another gateway may delete a bucket;
         # writes re-check the bucket inside their commit transaction (require_in), so a stale entry
         # can never make an object outlive its bucket.
-        self._cache: dict[str, tuple[float, Bucket]] = {}
+        self._cache: TtlCache[str, Bucket] = TtlCache(BUCKET_CACHE_TTL_SECONDS, BUCKET_CACHE_ENTRIES)
         # (name, kind) -> (monotonic expiry, document): the configuration every write consults
         # (default encryption), cached as briefly and for the same reason as buckets.
-        self._config_cache: dict[tuple[str, str], tuple[float, str | None]] = {}
+        self._config_cache: TtlCache[tuple[str, str], str | None] = TtlCache(BUCKET_CACHE_TTL_SECONDS, BUCKET_CACHE_ENTRIES)
 
     async def get(self, name: str) -> Bucket | None:
         """A bucket by name, or None (a read-only lookup authorisation may make first)."""
         hit = self._cache.get(name)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not MISSING:
+            return hit
         t = schema.buckets
         row = await self._meta.read(lambda c: c.execute(select(t).where(t.c.name == name)).first())
         if row is None:
-            self._cache.pop(name, None)
+            self._cache.drop(name)
             return None
         bucket = _bucket(row)
-        if len(self._cache) >= BUCKET_CACHE_ENTRIES:
-            self._cache.clear()
-        self._cache[name] = (time.monotonic() + BUCKET_CACHE_TTL_SECONDS, bucket)
+        self._cache.put(name, bucket)
         return bucket
 
     async def require(self, name: str) -> Bucket:
@@ -164,9 +162,9 @@ class Buckets:
             mark_garbage(conn, garbage, now)
             return garbage
 
-        self._cache.pop(name, None)
+        self._cache.drop(name)
         await self._meta.write(remove)
-        self._cache.pop(name, None)
+        self._cache.drop(name)
         self._forget_configs(name)
 
     # -- configuration documents (tagging, encryption; policy, cors... later) ------------------
@@ -180,17 +178,14 @@ class Buckets:
         """get_config for the write path: may be up to BUCKET_CACHE_TTL_SECONDS stale when another
         gateway changed it; this gateway's own changes are seen at once."""
         hit = self._config_cache.get((name, kind))
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not MISSING:
+            return hit
         document = await self.get_config(name, kind)
-        if len(self._config_cache) >= BUCKET_CACHE_ENTRIES:
-            self._config_cache.clear()
-        self._config_cache[(name, kind)] = (time.monotonic() + BUCKET_CACHE_TTL_SECONDS, document)
+        self._config_cache.put((name, kind), document)
         return document
 
     def _forget_configs(self, name: str) -> None:
-        for cached in [k for k in self._config_cache if k[0] == name]:
-            self._config_cache.pop(cached, None)
+        self._config_cache.drop_where(lambda cached: cached[0] == name)
 
     async def put_config(self, grant: Grant, name: str, kind: str, document: str) -> None:
         """Store (replace) a configuration document."""
@@ -200,13 +195,13 @@ class Buckets:
             conn.execute(t.delete().where((t.c.bucket == name) & (t.c.kind == kind)))
             conn.execute(t.insert().values(bucket=name, kind=kind, document=document))
 
-        self._config_cache.pop((name, kind), None)
+        self._config_cache.drop((name, kind))
         await self._meta.write(upsert)
-        self._config_cache.pop((name, kind), None)
+        self._config_cache.drop((name, kind))
 
     async def delete_config(self, grant: Grant, name: str, kind: str) -> None:
         """Remove a configuration document (absent is fine)."""
         t = schema.bucket_configs
-        self._config_cache.pop((name, kind), None)
+        self._config_cache.drop((name, kind))
         await self._meta.write(lambda c: c.execute(t.delete().where((t.c.bucket == name) & (t.c.kind == kind))))
-        self._config_cache.pop((name, kind), None)
+        self._config_cache.drop((name, kind))
