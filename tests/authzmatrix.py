@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ALT_KEY, ALT_SECRET, MAIN_KEY, MAIN_SECRET, ServerInfo, make_client, make_kms_client
+from conftest import (
+    ALT_KEY,
+    ALT_SECRET,
+    MAIN_KEY,
+    MAIN_SECRET,
+    ServerInfo,
+    account_id_of,
+    make_client,
+)
 from keypolicies import policy as policy_document
 
 __all__ = [
@@ -34,11 +42,7 @@ def arn(bucket: str, key: str | None = None) -> str:
 
 def account_ids(server: ServerInfo) -> tuple[str, str]:
     """The 12-digit ids of the main and alt accounts (the fourth field of a key ARN each owns)."""
-    ids = []
-    for key, secret in ((MAIN_KEY, MAIN_SECRET), (ALT_KEY, ALT_SECRET)):
-        kms = make_kms_client(server.endpoint, key, secret)
-        ids.append(str(kms.create_key(Description="account probe")["KeyMetadata"]["Arn"].split(":")[4]))  # type: ignore[attr-defined]
-    return ids[0], ids[1]
+    return account_id_of(server.endpoint), account_id_of(server.endpoint, ALT_KEY, ALT_SECRET)
 
 
 def fresh_bucket(owner: Any, prefix: str, *, open_access: bool = False, objects: dict[str, bytes] | None = None) -> str:

@@ -122,6 +122,13 @@ def make_kms_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRE
                         region_name="us-east-1", config=Config(retries={"max_attempts": 1}))
 
 
+def account_id_of(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET) -> str:
+    """The 12-digit id of the account an access key belongs to (STS GetCallerIdentity)."""
+    sts = boto3.client("sts", endpoint_url=endpoint, aws_access_key_id=key, aws_secret_access_key=secret, region_name="us-east-1",
+                       config=Config(retries={"max_attempts": 1}))
+    return str(sts.get_caller_identity()["Account"])
+
+
 def make_control_client(endpoint: str, key: str = MAIN_KEY, secret: str = MAIN_SECRET) -> object:
     """A boto3 S3 Control client for the server. SDKs put the account id in front of the endpoint's host
     (``{account}.127.0.0.1``, which no resolver knows); the hook sends the request to the endpoint itself,

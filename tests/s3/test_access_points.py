@@ -15,12 +15,10 @@ from botocore.exceptions import ClientError
 from conftest import (
     ALT_KEY,
     ALT_SECRET,
-    MAIN_KEY,
-    MAIN_SECRET,
     ServerInfo,
+    account_id_of,
     make_client,
     make_control_client,
-    make_kms_client,
     running_server,
 )
 
@@ -49,13 +47,9 @@ def control(ap_server: ServerInfo) -> Any:
     return make_control_client(ap_server.endpoint)
 
 
-def _account(endpoint: str, key: str, secret: str) -> str:
-    return str(make_kms_client(endpoint, key, secret).create_key(Description="account probe")["KeyMetadata"]["Arn"].split(":")[4])
-
-
 @pytest.fixture(scope="module")
 def accounts(ap_server: ServerInfo) -> tuple[str, str]:
-    return _account(ap_server.endpoint, MAIN_KEY, MAIN_SECRET), _account(ap_server.endpoint, ALT_KEY, ALT_SECRET)
+    return account_id_of(ap_server.endpoint), account_id_of(ap_server.endpoint, ALT_KEY, ALT_SECRET)
 
 
 @pytest.fixture

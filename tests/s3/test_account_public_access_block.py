@@ -18,9 +18,9 @@ from conftest import (
     ALT_KEY,
     ALT_SECRET,
     ServerInfo,
+    account_id_of,
     make_client,
     make_control_client,
-    make_kms_client,
     running_server,
 )
 
@@ -47,8 +47,7 @@ def control(legacy_server: ServerInfo):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def account(legacy_server: ServerInfo) -> str:
-    kms = make_kms_client(legacy_server.endpoint)
-    return str(kms.create_key(Description="account probe")["KeyMetadata"]["Arn"].split(":")[4])
+    return account_id_of(legacy_server.endpoint)
 
 
 @pytest.fixture

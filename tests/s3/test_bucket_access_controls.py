@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from botocore.exceptions import ClientError
-from conftest import ServerInfo, make_client, make_kms_client, running_server
+from conftest import ServerInfo, account_id_of, make_client, running_server
 
 ALL_BLOCKED = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
 
@@ -135,7 +135,7 @@ def test_bucket_owner_enforced_needs_a_private_bucket_acl_first(s3) -> None:  # 
 
 
 def test_expected_bucket_owner_guards_every_request(s3, bucket: str) -> None:  # type: ignore[no-untyped-def]
-    account = _account_of(s3)
+    account = account_id_of(s3.meta.endpoint_url)
     s3.put_object(Bucket=bucket, Key="k", Body=b"v", ExpectedBucketOwner=account)
     assert s3.get_object(Bucket=bucket, Key="k", ExpectedBucketOwner=account)["Body"].read() == b"v"
     for call in (lambda: s3.list_objects_v2(Bucket=bucket, ExpectedBucketOwner="111122223333"),
@@ -145,12 +145,6 @@ def test_expected_bucket_owner_guards_every_request(s3, bucket: str) -> None:  #
             call()
         assert _code(exc) == ("AccessDenied", 403)
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["k"]
-
-
-def _account_of(s3) -> str:  # type: ignore[no-untyped-def]
-    """The client's account id (the fourth field of the ARN of a key it creates)."""
-    kms = make_kms_client(s3.meta.endpoint_url)
-    return str(kms.create_key(Description="account probe")["KeyMetadata"]["Arn"].split(":")[4])
 
 
 # -- bucket policies ----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import requests
 from botocore import UNSIGNED
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from conftest import ALT_KEY, ALT_SECRET, ServerInfo, make_client, make_kms_client
+from conftest import ALT_KEY, ALT_SECRET, ServerInfo, account_id_of, make_client
 
 TIMEOUT_SECONDS = 30
 
@@ -48,8 +48,7 @@ def open_bucket(s3) -> str:  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="module")
 def alt_account(server: ServerInfo) -> str:
     """The alt account's id (the fourth field of any ARN it owns)."""
-    kms = make_kms_client(server.endpoint, ALT_KEY, ALT_SECRET)
-    return str(kms.create_key(Description="account probe")["KeyMetadata"]["Arn"].split(":")[4])
+    return account_id_of(server.endpoint, ALT_KEY, ALT_SECRET)
 
 
 def test_anonymous_read_allowed_by_a_public_policy_only_where_it_says(s3, anonymous, open_bucket: str) -> None:  # type: ignore[no-untyped-def]

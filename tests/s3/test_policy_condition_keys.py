@@ -13,7 +13,14 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 from clockcontrol import running_movable_server, set_offset
-from conftest import ALT_KEY, ALT_SECRET, ServerInfo, make_client, make_kms_client, running_server
+from conftest import (
+    ALT_KEY,
+    ALT_SECRET,
+    ServerInfo,
+    account_id_of,
+    make_client,
+    running_server,
+)
 
 PROXY, OTHER = "127.0.0.5", "127.0.0.6"
 
@@ -29,9 +36,7 @@ def _put_policy(s3, bucket: str, *statements: dict[str, object]) -> None:  # typ
 @pytest.fixture(scope="module")
 def alt_root(server: ServerInfo) -> str:
     """The alt account's root ARN."""
-    kms = make_kms_client(server.endpoint, ALT_KEY, ALT_SECRET)
-    account = kms.create_key(Description="account probe")["KeyMetadata"]["Arn"].split(":")[4]
-    return f"arn:aws:iam::{account}:root"
+    return f"arn:aws:iam::{account_id_of(server.endpoint, ALT_KEY, ALT_SECRET)}:root"
 
 
 # -- s3:ExistingObjectTag --------------------------------------------------------------------------
