@@ -150,6 +150,16 @@ def _session_tags(role_tags: tuple[tuple[str, str], ...], session_tags: tuple[tu
     return tuple(merged.values())
 
 
+def _cache_key(principal: Principal) -> tuple[str, str, str]:
+    """A user's entry, or a role session's (its role, policies and tags: sessions that carry the same share it)."""
+    session = principal.role_session
+    if session is None:
+        assert principal.user_name is not None
+        return (principal.account.account_id, EntityKind.USER.value, principal.user_name)
+    shape = "\0".join([session.role_name, session.policy or "", *session.policy_arns, repr(session.tags)])
+    return (principal.account.account_id, "session", shape)
+
+
 class IdentityPolicies:
     """Principal -> Identity, cached per principal for IDENTITY_TTL_SECONDS."""
 
@@ -183,18 +193,22 @@ class IdentityPolicies:
         """The caller's identity side: none for anonymous, every right for an account's root."""
         if principal is None:
             return NO_IDENTITY
-        if principal.role_session is not None:
-            return await self._meta.read(lambda c: self._session_identity(c, principal))
-        if principal.user_name is None:
+        if principal.user_name is None and principal.role_session is None:
             return ROOT_IDENTITY
-        key = (principal.account.account_id, EntityKind.USER.value, principal.user_name)
+        key = _cache_key(principal)
         with self._lock:
             hit = self._cache.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        return await self._meta.read(lambda c: self._resolve_in(c, principal))
+        resolve = self._session_identity if principal.role_session is not None else self._resolve_in
+        identity = await self._meta.read(lambda c: resolve(c, principal))
+        with self._lock:
+            if len(self._cache) >= _CACHE_ENTRIES:
+                self._cache.clear()
+            self._cache[key] = (time.monotonic() + self._ttl, identity)
+        return identity
 
-    def _session_identity(self, conn: Connection, principal: Principal) -> Identity:
+    def _session_identity(self, conn: Connection, principal: Principal) -> Identity:  # cached by ``of`` per session
         """A role session: the role's policies and boundary, capped by the session's policies."""
         session = principal.role_session
         assert session is not None
@@ -215,9 +229,4 @@ class IdentityPolicies:
 
     def _resolve_in(self, conn: Connection, principal: Principal) -> Identity:
         assert principal.user_name is not None
-        identity = load_identity(conn, principal.account.account_id, EntityKind.USER, principal.user_name)
-        with self._lock:
-            if len(self._cache) >= _CACHE_ENTRIES:
-                self._cache.clear()
-            self._cache[(principal.account.account_id, EntityKind.USER.value, principal.user_name)] = (time.monotonic() + self._ttl, identity)
-        return identity
+        return load_identity(conn, principal.account.account_id, EntityKind.USER, principal.user_name)
